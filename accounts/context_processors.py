@@ -1,0 +1,6 @@
+def tenancy(request):
+    return {
+        "current_membership": getattr(request, "membership", None),
+        "current_merchant": getattr(request, "merchant", None),
+        "memberships": getattr(request, "memberships", []),
+    }

@@ -1,0 +1,87 @@
+"""Users, merchants (the tenants), memberships with roles, and merchants' customers."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class User(AbstractUser):
+    """A person who signs in to the dashboard or admin. Customers of a merchant are
+    not users: they are ``Customer`` rows, known by phone."""
+
+    email = models.EmailField("email address", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), name="accounts_user_email_ci_unique", condition=~models.Q(email="")
+            )
+        ]
+
+
+class Merchant(models.Model):
+    """The tenant: every record of Paydesk belongs to exactly one merchant."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. TR")
+    default_currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. TRY")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do. Viewers read only; payouts and refunds need owner or manager;
+# connections, team and API keys are the owner's.
+ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.OWNER: 2}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "merchant"], name="accounts_membership_unique")
+        ]
+        ordering = ["merchant__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant} ({self.role})"
+
+    def allows(self, role: str) -> bool:
+        """True when this membership's role is at least ``role``."""
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class Customer(models.Model):
+    """A merchant's end user, known by phone number (E.164, e.g. +249912345678)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="customers")
+    phone = models.CharField(max_length=16, help_text="E.164")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "phone"], name="accounts_customer_phone_unique")
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'Customer'} {self.phone}"

@@ -1,0 +1,234 @@
+"""The sandbox framework: each provider's sandbox is a small WSGI app with in-memory
+state; one server mounts all five under their prefixes (``providers/sandbox_server.py``).
+
+A sandbox subclass declares its routes with ``@route``; the endpoint name of a route is
+the operation name used for fault injection (``POST /_sandbox/faults``), and should be
+the same name as the client method that calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import requests
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+logger = logging.getLogger("providers.sandbox")
+
+FAULT_KINDS = ("timeout", "500", "502", "503", "malformed", "slow", "reset")
+
+
+def route(rule: str, *, methods: tuple[str, ...] = ("GET",), endpoint: str | None = None):
+    """Declare a sandbox route. The handler gets ``(request, **url_values)``."""
+
+    def decorate(fn: Callable) -> Callable:
+        fn._sandbox_routes = [*getattr(fn, "_sandbox_routes", []), (rule, methods, endpoint or fn.__name__)]
+        return fn
+
+    return decorate
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    if body is None:
+        return Response(b"", status=status, headers=headers)
+    return Response(json.dumps(body, default=str), status=status, mimetype="application/json", headers=headers)
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    method: str
+    path: str  # relative to the sandbox's prefix
+    query: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int = 1
+    delay: float = 3.0  # seconds, for timeout and slow
+    act: bool | None = None  # whether the sandbox performs the operation before failing
+
+
+class FaultRegistry:
+    """Armed faults by (provider, operation); ``operation='*'`` matches every call."""
+
+    def __init__(self) -> None:
+        self._faults: dict[tuple[str, str], deque[Fault]] = {}
+        self._lock = threading.Lock()
+
+    def arm(self, provider: str, operation: str, kind: str, *, count: int = 1, delay: float = 3.0,
+            act: bool | None = None) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}")
+        with self._lock:
+            self._faults.setdefault((provider, operation), deque()).append(
+                Fault(kind=kind, remaining=count, delay=delay, act=act)
+            )
+
+    def take(self, provider: str, operation: str) -> Fault | None:
+        with self._lock:
+            for key in ((provider, operation), (provider, "*")):
+                queue = self._faults.get(key)
+                if queue:
+                    fault = queue[0]
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        queue.popleft()
+                    return fault
+        return None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def armed(self) -> list[dict]:
+        with self._lock:
+            return [
+                {"provider": p, "operation": o, "fault": f.kind, "remaining": f.remaining}
+                for (p, o), q in self._faults.items()
+                for f in q
+            ]
+
+
+class Sandbox:
+    """Base of the five sandboxes. Subclasses set ``name`` and ``prefix``, fill
+    ``reset()`` with their in-memory state, and declare routes."""
+
+    name: ClassVar[str]
+    prefix: ClassVar[str]
+    # Seconds before a pending money movement completes (payouts, settlements...).
+    completion_delay: float = 2.0
+
+    def __init__(self, faults: FaultRegistry | None = None) -> None:
+        self.faults = faults or FaultRegistry()
+        self.lock = threading.RLock()
+        self.callbacks: list[dict] = []  # every callback sent: url, body, status/error
+        # The last requests received, as they came over the wire, for wire-format tests.
+        self.received: deque[ReceivedRequest] = deque(maxlen=200)
+        self._timers: list[threading.Timer] = []
+        rules = []
+        self._handlers: dict[str, Callable] = {}
+        for attr in dir(type(self)):
+            fn = getattr(type(self), attr, None)
+            for rule, methods, endpoint in getattr(fn, "_sandbox_routes", []):
+                rules.append(Rule(rule, methods=list(methods), endpoint=endpoint))
+                self._handlers[endpoint] = getattr(self, attr)
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all state and go back to the documented test data."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []
+        self.callbacks = []
+        self.received.clear()
+
+    def configure(self, options: dict) -> dict:
+        """Tune the sandbox at run time (``POST /_sandbox/config``)."""
+        if "completion_delay" in options:
+            self.completion_delay = float(options["completion_delay"])
+        return {"completion_delay": self.completion_delay}
+
+    # -- WSGI -----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        self.received.append(
+            ReceivedRequest(
+                method=request.method,
+                path=request.path,
+                query=request.query_string.decode(),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=request.get_data(cache=True),
+            )
+        )
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, values = adapter.match()
+        except NotFound:
+            return self.not_found(request)
+        except MethodNotAllowed:
+            return self.method_not_allowed(request)
+        except HTTPException as e:
+            return e.get_response()
+        fault = self.faults.take(self.name, endpoint)
+        if fault is not None and fault.kind in ("500", "502", "503") and not fault.act:
+            return self.fault_response(fault)
+        if fault is not None and fault.kind == "timeout" and fault.act is False:
+            time.sleep(fault.delay)
+            return json_response({"message": "late"}, 504)
+        with self.lock:
+            response = self._handlers[endpoint](request, **values)
+        if fault is None:
+            return response
+        if fault.kind in ("timeout", "slow"):
+            time.sleep(fault.delay)
+            return response
+        if fault.kind == "malformed":
+            return Response(b'{"success": tru', status=response.status_code, mimetype="application/json")
+        return self.fault_response(fault)
+
+    def fault_response(self, fault: Fault) -> Response:
+        status = int(fault.kind)
+        text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}[status]
+        return Response(f"<html><body><h1>{status} {text}</h1></body></html>", status=status, mimetype="text/html")
+
+    def not_found(self, request: Request) -> Response:
+        return json_response({"message": "Not found"}, 404)
+
+    def method_not_allowed(self, request: Request) -> Response:
+        return json_response({"message": "Method not allowed"}, 405)
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    @staticmethod
+    def body(request: Request) -> dict:
+        """The JSON body as a dict; {} when absent or not an object."""
+        try:
+            data = json.loads(request.get_data(as_text=True) or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def later(self, seconds: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` under the sandbox lock after ``seconds`` (status transitions)."""
+
+        def run():
+            with self.lock:
+                fn()
+
+        timer = threading.Timer(max(seconds, 0), run)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def send_callback(self, url: str | None, body: dict, *, headers: dict | None = None) -> None:
+        """POST a callback to the URL Paydesk registered, in the background."""
+        if not url:
+            return
+        record = {"url": url, "body": body, "status": None, "error": None, "answer": None}
+        self.callbacks.append(record)
+
+        def deliver():
+            try:
+                r = requests.post(url, json=body, headers=headers or {}, timeout=(2, 5))
+                record["status"], record["answer"] = r.status_code, r.text[:500]
+            except requests.RequestException as e:
+                record["error"] = type(e).__name__
+                logger.warning("sandbox %s callback to %s failed: %s", self.name, url, type(e).__name__)
+
+        threading.Thread(target=deliver, daemon=True).start()

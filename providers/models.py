@@ -1,0 +1,74 @@
+"""A merchant's connection to one provider in one mode, with its credentials
+encrypted at rest. The credentials never leave this model in clear except to build a
+client (``providers.services.client_for``); everywhere else they are masked."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+
+from accounts.models import Merchant
+from providers import crypto
+from providers.base.redaction import mask_secret
+from providers.registry import PROVIDER_CHOICES, get_spec
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ProviderConnection(models.Model):
+    class Mode(models.TextChoices):
+        TEST = "test", "Test"
+        LIVE = "live", "Live"
+
+    class Status(models.TextChoices):
+        UNCHECKED = "unchecked", "Not checked yet"
+        HEALTHY = "healthy", "Healthy"
+        FAILING = "failing", "Failing"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="connections")
+    provider = models.CharField(max_length=20, choices=PROVIDER_CHOICES)
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.TEST)
+    base_url = models.URLField(max_length=300)
+    credentials_encrypted = models.TextField(editable=False, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNCHECKED)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    callback_token = models.CharField(max_length=64, unique=True, default=new_callback_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "provider", "mode"], name="providers_connection_unique_per_mode"
+            )
+        ]
+        ordering = ["merchant__name", "provider", "mode"]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} · {self.get_provider_display()} ({self.mode})"
+
+    @property
+    def spec(self):
+        return get_spec(self.provider)
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return crypto.decrypt_json(self.credentials_encrypted)
+
+    @credentials.setter
+    def credentials(self, value: dict[str, str]) -> None:
+        self.credentials_encrypted = crypto.encrypt_json(dict(value))
+
+    def masked_credentials(self) -> dict[str, str]:
+        """Name → at most the last four characters, for pages, admin and API."""
+        try:
+            return {name: mask_secret(value) for name, value in sorted(self.credentials.items())}
+        except crypto.DecryptionError:
+            return {"(unreadable)": "keys changed: re-enter the credentials"}
+
+    def callback_path(self) -> str:
+        return f"/callbacks/{self.provider}/{self.callback_token}/"

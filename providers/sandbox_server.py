@@ -1,0 +1,127 @@
+"""All five sandboxes on one port, under their prefixes, plus a control API:
+
+    POST   /_sandbox/faults   {"provider", "operation" ("*" = any), "fault", "count", "delay", "act"}
+    GET    /_sandbox/faults   what is armed
+    DELETE /_sandbox/faults   disarm everything
+    POST   /_sandbox/reset    forget all state (faults too) and reload the test data
+    POST   /_sandbox/config   {"provider", ...options} e.g. {"completion_delay": 0.2}
+    GET    /_sandbox/callbacks?provider=NAME   callbacks sent so far
+
+Faults: timeout (answer after ``delay`` s), 500 / 502 / 503, malformed (broken JSON),
+slow (answer after ``delay`` s), reset. With ``act`` the sandbox performs the operation
+before failing (a timeout acts by default: the money moved but the answer was lost).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from providers.base.sandbox import FaultRegistry, Sandbox, json_response
+from providers.registry import PROVIDERS
+
+logger = logging.getLogger("providers.sandbox")
+
+
+class SandboxServer:
+    def __init__(self, providers: list[str] | None = None) -> None:
+        self.faults = FaultRegistry()
+        self.sandboxes: dict[str, Sandbox] = {}
+        for key in providers or list(PROVIDERS):
+            spec = PROVIDERS[key]
+            self.sandboxes[key] = spec.sandbox_class()(faults=self.faults)
+        self._mounts = sorted(
+            ((PROVIDERS[k].sandbox_prefix, s) for k, s in self.sandboxes.items()),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self.control(Request(environ))(environ, start_response)
+        for prefix, app in self._mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                environ = dict(environ)
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                return app(environ, start_response)
+        return json_response({"message": f"No sandbox at {path}"}, 404)(environ, start_response)
+
+    def reset(self) -> None:
+        self.faults.reset()
+        for sandbox in self.sandboxes.values():
+            with sandbox.lock:
+                sandbox.reset()
+
+    def control(self, request: Request) -> Response:
+        action = request.path.removeprefix("/_sandbox/").strip("/")
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except ValueError:
+            return json_response({"message": "body must be JSON"}, 400)
+        if action == "faults" and request.method == "POST":
+            provider = body.get("provider")
+            if provider not in self.sandboxes:
+                return json_response({"message": f"unknown provider {provider!r}"}, 400)
+            try:
+                self.faults.arm(
+                    provider,
+                    body.get("operation", "*"),
+                    str(body.get("fault")),
+                    count=int(body.get("count", 1)),
+                    delay=float(body.get("delay", 3.0)),
+                    act=body.get("act"),
+                )
+            except (TypeError, ValueError) as e:
+                return json_response({"message": str(e)}, 400)
+            return json_response({"armed": self.faults.armed()}, 201)
+        if action == "faults" and request.method == "GET":
+            return json_response({"armed": self.faults.armed()})
+        if action == "faults" and request.method == "DELETE":
+            self.faults.reset()
+            return json_response({"armed": []})
+        if action == "reset" and request.method == "POST":
+            self.reset()
+            return json_response({"reset": True})
+        if action == "config" and request.method == "POST":
+            sandbox = self.sandboxes.get(body.pop("provider", None))
+            if sandbox is None:
+                return json_response({"message": "unknown provider"}, 400)
+            with sandbox.lock:
+                return json_response(sandbox.configure(body))
+        if action == "callbacks" and request.method == "GET":
+            sandbox = self.sandboxes.get(request.args.get("provider"))
+            if sandbox is None:
+                return json_response({"message": "unknown provider"}, 400)
+            return json_response({"callbacks": list(sandbox.callbacks)})
+        return json_response({"message": "unknown control call"}, 404)
+
+
+class RunningSandbox:
+    """The sandbox server in a background thread (tests, and `runsandbox`)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, providers: list[str] | None = None) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
+        self.app = SandboxServer(providers)
+        self.server = make_server(host, port, self.app, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> RunningSandbox:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def base_url(self, provider: str) -> str:
+        return PROVIDERS[provider].sandbox_url(self.url)
+
+    def sandbox(self, provider: str) -> Sandbox:
+        return self.app.sandboxes[provider]

@@ -1,0 +1,155 @@
+"""Services on provider connections: create or update, test, build a client."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import requests
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Merchant
+from providers import crypto
+from providers.base.client import ProviderClient, Timeouts, build_session
+from providers.base.errors import ProviderError
+from providers.models import ProviderConnection
+from providers.registry import PROVIDERS, get_spec
+
+
+class ConnectionInputError(ValueError):
+    """A connection request that cannot be saved; the message says what to fix."""
+
+
+def _validate_base_url(base_url: str) -> str:
+    try:
+        URLValidator(schemes=["http", "https"], message="")(base_url)
+    except ValidationError:
+        raise ConnectionInputError(f"{base_url!r} is not an http(s) URL.") from None
+    return base_url.rstrip("/")
+
+
+def _validate_credentials(provider: str, credentials: dict[str, str], *, partial: bool) -> None:
+    spec = get_spec(provider)
+    unknown = sorted(set(credentials) - set(spec.credential_names))
+    if unknown:
+        allowed = ", ".join(spec.credential_names) or "none"
+        raise ConnectionInputError(
+            f"{spec.label} has no credential named {', '.join(unknown)} (it takes: {allowed})."
+        )
+    empty = sorted(name for name, value in credentials.items() if not value)
+    if empty:
+        raise ConnectionInputError(f"Credential {', '.join(empty)} is empty.")
+    if not partial:
+        missing = [name for name in spec.required_credentials if name not in credentials]
+        if missing:
+            raise ConnectionInputError(f"{spec.label} needs the credential {', '.join(missing)}.")
+
+
+def connection_upsert(
+    *,
+    merchant: Merchant,
+    provider: str,
+    mode: str,
+    base_url: str,
+    credentials: dict[str, str],
+) -> tuple[ProviderConnection, bool]:
+    """Create the (merchant, provider, mode) connection, or update it. On update, the
+    credentials given replace those of the same name and the others are kept."""
+    if provider not in PROVIDERS:
+        raise ConnectionInputError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
+    if mode not in ProviderConnection.Mode.values:
+        raise ConnectionInputError(f"Unknown mode {mode!r}; choose test or live.")
+    base_url = _validate_base_url(base_url)
+    with transaction.atomic():
+        connection = (
+            ProviderConnection.objects.select_for_update()
+            .filter(merchant=merchant, provider=provider, mode=mode)
+            .first()
+        )
+        created = connection is None
+        _validate_credentials(provider, credentials, partial=not created)
+        if created:
+            connection = ProviderConnection(merchant=merchant, provider=provider, mode=mode)
+            merged = dict(credentials)
+        else:
+            try:
+                merged = {**connection.credentials, **credentials}
+            except crypto.DecryptionError:
+                merged = dict(credentials)
+            _validate_credentials(provider, merged, partial=False)
+        connection.base_url = base_url
+        connection.credentials = merged
+        connection.status = ProviderConnection.Status.UNCHECKED
+        connection.last_error = ""
+        connection.save()
+    return connection, created
+
+
+# One pooled HTTP session per connection, kept for the life of the process and
+# replaced when the connection changes (new credentials or base URL).
+_sessions: dict[int, tuple[object, requests.Session]] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session_for(connection: ProviderConnection) -> requests.Session:
+    stamp = connection.updated_at
+    with _sessions_lock:
+        held = _sessions.get(connection.pk)
+        if held is None or held[0] != stamp:
+            if held is not None:
+                held[1].close()
+            held = (stamp, build_session())
+            _sessions[connection.pk] = held
+        return held[1]
+
+
+def client_for(connection: ProviderConnection) -> ProviderClient:
+    """The provider client for ``connection``, on that connection's pooled session."""
+    client_class = connection.spec.client_class()
+    return client_class(
+        base_url=connection.base_url,
+        session=_session_for(connection) if connection.pk else build_session(),
+        timeouts=Timeouts.from_settings(),
+        **connection.credentials,
+    )
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+
+
+def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
+    """Make one cheap authenticated call and record the outcome on the connection."""
+    try:
+        detail = client_for(connection).check()
+        result = ConnectionCheck(True, detail or "Connection works.")
+    except ProviderError as e:
+        result = ConnectionCheck(False, e.message)
+    except crypto.DecryptionError as e:
+        result = ConnectionCheck(False, str(e))
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        status=ProviderConnection.Status.HEALTHY if result.ok else ProviderConnection.Status.FAILING,
+        last_checked_at=timezone.now(),
+        last_error="" if result.ok else result.message,
+    )
+    connection.refresh_from_db()
+    return result
+
+
+def connections_rotate_keys() -> int:
+    """Re-encrypt every connection's credentials under the first configured key."""
+    count = 0
+    for pk in ProviderConnection.objects.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            connection = ProviderConnection.objects.select_for_update().get(pk=pk)
+            if connection.credentials_encrypted:
+                ProviderConnection.objects.filter(pk=pk).update(
+                    credentials_encrypted=crypto.rotate(connection.credentials_encrypted)
+                )
+                count += 1
+    return count

@@ -1,0 +1,38 @@
+"""Shared fixtures. Provider tests talk to the real sandboxes over real HTTP: one
+sandbox server per test session on a free port, state reset between tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import requests
+
+from providers.sandbox_server import RunningSandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    # PAYDESK_SANDBOXES=enigmapay,vospay starts only some (handy while building one).
+    only = [p for p in os.environ.get("PAYDESK_SANDBOXES", "").split(",") if p] or None
+    running = RunningSandbox(providers=only).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The running sandbox server, reset to its documented test data."""
+    sandbox_server.app.reset()
+    yield sandbox_server
+    sandbox_server.app.reset()
+
+
+def arm_fault(sandbox, provider: str, operation: str, fault: str, **options) -> None:
+    """Arm a fault through the sandbox's HTTP control API, as a demo or test would."""
+    response = requests.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"provider": provider, "operation": operation, "fault": fault, **options},
+        timeout=5,
+    )
+    response.raise_for_status()
