@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 
@@ -48,6 +49,33 @@ def _validate_credentials(provider: str, credentials: dict[str, str], *, partial
             raise ConnectionInputError(f"{spec.label} needs the credential {', '.join(missing)}.")
 
 
+def connection_validate(
+    *,
+    merchant: Merchant,
+    provider: str,
+    mode: str,
+    base_url: str,
+    credentials: dict[str, str],
+) -> tuple[ProviderConnection | None, str, dict[str, str]]:
+    """Check a create-or-update request without saving. Returns the existing connection
+    (or None), the normalised base URL and the credentials as they would be stored: on
+    update, those given replace the stored ones of the same name and the others stay."""
+    if provider not in PROVIDERS:
+        raise ConnectionInputError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
+    if mode not in ProviderConnection.Mode.values:
+        raise ConnectionInputError(f"Unknown mode {mode!r}; choose test or live.")
+    base_url = _validate_base_url(base_url)
+    existing = ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()
+    _validate_credentials(provider, credentials, partial=existing is not None)
+    merged = dict(credentials)
+    if existing is not None:
+        # Unreadable under the current keys: only what is given now counts.
+        with contextlib.suppress(crypto.DecryptionError):
+            merged = {**existing.credentials, **credentials}
+        _validate_credentials(provider, merged, partial=False)
+    return existing, base_url, merged
+
+
 def connection_upsert(
     *,
     merchant: Merchant,
@@ -56,36 +84,23 @@ def connection_upsert(
     base_url: str,
     credentials: dict[str, str],
 ) -> tuple[ProviderConnection, bool]:
-    """Create the (merchant, provider, mode) connection, or update it. On update, the
-    credentials given replace those of the same name and the others are kept."""
-    if provider not in PROVIDERS:
-        raise ConnectionInputError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
-    if mode not in ProviderConnection.Mode.values:
-        raise ConnectionInputError(f"Unknown mode {mode!r}; choose test or live.")
-    base_url = _validate_base_url(base_url)
+    """Create the (merchant, provider, mode) connection, or update it (see
+    ``connection_validate`` for how credentials merge)."""
     with transaction.atomic():
-        connection = (
-            ProviderConnection.objects.select_for_update()
-            .filter(merchant=merchant, provider=provider, mode=mode)
-            .first()
+        # Lock the row (if any) so two concurrent updates cannot lose a credential.
+        ProviderConnection.objects.select_for_update().filter(
+            merchant=merchant, provider=provider, mode=mode
+        ).first()
+        existing, base_url, merged = connection_validate(
+            merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
         )
-        created = connection is None
-        _validate_credentials(provider, credentials, partial=not created)
-        if created:
-            connection = ProviderConnection(merchant=merchant, provider=provider, mode=mode)
-            merged = dict(credentials)
-        else:
-            try:
-                merged = {**connection.credentials, **credentials}
-            except crypto.DecryptionError:
-                merged = dict(credentials)
-            _validate_credentials(provider, merged, partial=False)
+        connection = existing or ProviderConnection(merchant=merchant, provider=provider, mode=mode)
         connection.base_url = base_url
         connection.credentials = merged
         connection.status = ProviderConnection.Status.UNCHECKED
         connection.last_error = ""
         connection.save()
-    return connection, created
+    return connection, existing is None
 
 
 # One pooled HTTP session per connection, kept for the life of the process and

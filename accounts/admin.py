@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import Customer, Membership, Merchant, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "is_staff", "is_active", "date_joined"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "country", "default_currency", "created_at"]
+    list_filter = ["country", "default_currency"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "merchant", "role", "created_at"]
+    list_filter = ["role", "merchant"]
+    search_fields = ["user__username", "user__email", "merchant__name"]
+    autocomplete_fields = ["user", "merchant"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["phone", "name", "email", "merchant", "created_at"]
+    list_filter = ["merchant"]
+    search_fields = ["phone", "name", "email"]
+    autocomplete_fields = ["merchant"]

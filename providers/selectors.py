@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Merchant
+from providers.models import ProviderConnection
+
+
+def connections_for(*, merchant: Merchant) -> list[ProviderConnection]:
+    return list(ProviderConnection.objects.filter(merchant=merchant).order_by("provider", "mode"))
+
+
+def connection_get(*, merchant: Merchant, pk: int) -> ProviderConnection:
+    """A connection of ``merchant``; any other merchant's is a 404."""
+    return get_object_or_404(ProviderConnection, merchant=merchant, pk=pk)

@@ -1,0 +1,110 @@
+"""Each settings mode loads from the environment; production demands its secrets and
+passes Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROD_ENV = {
+    "DJANGO_SECRET_KEY": "prod-" + "x7Qm2vL9pR4tY8wK3nB6cF1hJ5dS0gA" * 2,
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/paydesk",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_ALLOWED_HOSTS": "paydesk.example.com",
+}
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "FIELD_"))}
+    env.update(extra)
+    return env
+
+
+def _run(code: str, module: str, **env):
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
+        cwd=ROOT,
+        env=_clean_env(DJANGO_SETTINGS_MODULE=module, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_local_settings_use_sqlite_and_filesystem_broker_with_no_environment():
+    result = _run(
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL,"
+        " settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'], settings.DEBUG)",
+        "config.settings.local",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, broker, folder, debug = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "filesystem://"
+    assert folder.endswith("var/celery/queue")
+    assert debug == "True"
+
+
+def test_local_settings_follow_database_and_broker_urls():
+    result = _run(
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)",
+        "config.settings.local",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/x",
+        CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "amqp://guest:guest@127.0.0.1:5672//"]
+
+
+def test_test_settings_load():
+    result = _run("print(settings.PASSWORD_HASHERS[0], settings.PROVIDER_READ_TIMEOUT)", "config.settings.test")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.auth.hashers.MD5PasswordHasher", "2.0"]
+
+
+def test_production_settings_load_from_environment():
+    result = _run(
+        "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'], settings.SESSION_COOKIE_SECURE)",
+        "config.settings.production",
+        **PROD_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "django.db.backends.postgresql", "True"]
+
+
+@pytest.mark.parametrize("missing", sorted(PROD_ENV))
+def test_production_refuses_to_start_without_each_secret(missing):
+    env = {k: v for k, v in PROD_ENV.items() if k != missing}
+    result = _run("print('started')", "config.settings.production", **env)
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert missing in result.stderr
+
+
+def test_production_refuses_the_development_secret_key():
+    result = _run(
+        "print('started')",
+        "config.settings.production",
+        **{**PROD_ENV, "DJANGO_SECRET_KEY": "local-dev-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"},
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_passes_deploy_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_clean_env(DJANGO_SETTINGS_MODULE="config.settings.production", **PROD_ENV),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
