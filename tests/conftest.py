@@ -3,12 +3,38 @@ sandbox server per test session on a free port, state reset between tests."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
 import requests
 
 from providers.sandbox_server import RunningSandbox
+
+
+class SuiteLogCapture(logging.Handler):
+    """Every log line of the whole test run, formatted, before any filter: the
+    redaction test checks that the clients themselves never log a secret."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[tuple[str, str]] = []  # (logger name, formatted text incl. traceback)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append((record.name, self.format(record)))
+        except Exception:  # logging must never break a test
+            self.lines.append((record.name, f"<unformattable {record.msg!r}>"))
+
+
+SUITE_LOG = SuiteLogCapture()
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(SUITE_LOG)
+    for name in ("providers", "payments", "accounts"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 @pytest.fixture(scope="session")
