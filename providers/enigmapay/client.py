@@ -1,0 +1,458 @@
+"""EnigmaPay dealer API client (API Integration Guide v3.2).
+
+Policy that is not obvious:
+- Every call is signed the same way: ``X-API-Key`` and ``X-Hash`` = hex SHA-256 of the
+  API key followed by the secret key. The hash never changes, so it is as secret as the
+  secret key itself: both, and the hash, are scrubbed from logs and errors.
+- Reads (settings, ibans, transactions, transaction-status) are GETs: the base retries
+  them with backoff on timeouts and 5xx.
+- send-money moves money and the API has no idempotency key, so it is sent exactly once
+  (``moves_money=True``): a timeout, 500/502/504 or an unreadable 2xx raises
+  ProviderOutcomeUnknown. The answer that would have carried the transaction id is then
+  lost, so the caller finds the payout by what it sent: the ``username`` and
+  ``description`` come back in the IBAN transaction history and in the status callback.
+  Put Paydesk's payout reference in the description; once the id is known,
+  ``transaction_status`` is the authority.
+- credit-card/payment creates a payment link and is not idempotent either, so it is
+  never re-sent. It moves no money (the customer has not paid yet), so a lost answer is
+  plain "unavailable": at worst it leaves an orphan link nobody is shown.
+- A 2xx whose body says ``success: false`` is a refusal (ProviderRejected), never a success.
+- The status callback carries no signature: ``parse_status_callback`` only reads it; the
+  caller confirms the status with ``transaction_status`` before applying it.
+- IBANs (checksum, length, country TR) and amounts (TRY, two decimals, the 200 TL card
+  minimum) are checked before any request: ProviderRejected with ``http_status=None`` and
+  code ``invalid_iban``, ``invalid_amount``, ``currency_not_supported`` or
+  ``amount_below_minimum``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import requests
+
+from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.errors import (
+    ProviderAuthenticationError,
+    ProviderError,
+    ProviderInvalidResponse,
+    ProviderRejected,
+)
+from providers.base.money import InvalidAmount, Money
+from providers.enigmapay import wire
+from providers.enigmapay.types import (
+    CreditCardPayment,
+    DealerSettings,
+    Feature,
+    Iban,
+    IbanTransaction,
+    Payout,
+    StatusCallback,
+    TransactionStatus,
+    is_active,
+    normalise_status,
+)
+
+PROVIDER = "enigmapay"
+CURRENCY = "TRY"
+CREDIT_CARD_MINIMUM = Decimal("200.00")
+# The upstream recomputes IBAN balances once a minute; asking more often gains nothing.
+BALANCE_REFRESH_SECONDS = 60
+# What Paydesk's callback view must answer, per the doc.
+CALLBACK_ACK = {"success": True}
+
+_CENT = Decimal("0.01")
+# Field named in a 422's ``errors`` → a stable code (classify by structure, not by text).
+_FIELD_CODES = {"amount": "invalid_amount", "customer_iban": "invalid_iban"}
+
+
+class EnigmaPayClient(ProviderClient):
+    provider = PROVIDER
+    currency = CURRENCY
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        secret_key: str,
+        session: requests.Session | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(base_url=base_url, session=session, timeouts=timeouts, retry=retry)
+        if not api_key or not secret_key:
+            raise ValueError("EnigmaPay needs both an api_key and a secret_key.")
+        self._api_key = api_key
+        self._hash = wire.request_hash(api_key, secret_key)
+        self.add_secrets(api_key, secret_key, self._hash)
+
+    def _auth(self, operation: str) -> dict[str, Any]:
+        return {
+            "headers": {
+                "X-API-Key": self._api_key,
+                "X-Hash": self._hash,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            }
+        }
+
+    # -- operations ------------------------------------------------------------------------
+    def check(self) -> str:
+        """The cheapest authenticated call: the dealer settings."""
+        found = self.settings()
+        card = "on" if found.credit_card.active else "off"
+        eiban = "on" if found.eiban.active else "off"
+        return f"EnigmaPay accepted the credentials (credit card payments {card}, e-IBAN payouts {eiban})."
+
+    def settings(self) -> DealerSettings:
+        reply = self._call("GET", "/settings", operation="settings")
+        return self._result("settings", reply, _build_settings)
+
+    def ibans(self) -> tuple[Iban, ...]:
+        """Assigned IBANs with balances as of the upstream's last (once a minute) refresh."""
+        reply = self._call("GET", "/ibans", operation="ibans")
+        return self._result("ibans", reply, _build_ibans)
+
+    def iban_transactions(
+        self, *, iban_id: int, start_date: date | None = None, end_date: date | None = None
+    ) -> tuple[IbanTransaction, ...]:
+        params: dict[str, Any] = {"iban_id": iban_id}
+        if start_date is not None:
+            params["start_date"] = start_date.strftime(wire.DATE_FORMAT)
+        if end_date is not None:
+            params["end_date"] = end_date.strftime(wire.DATE_FORMAT)
+        reply = self._call(
+            "GET", "/transactions", operation="iban_transactions", params=params,
+            errors={404: (ProviderRejected, "iban_not_found", "EnigmaPay has no IBAN with that id on this account.")},
+        )
+        return self._result("iban_transactions", reply, _build_iban_transactions)
+
+    def send_money(
+        self,
+        *,
+        username: str,
+        amount: Money | Decimal | int,
+        customer_iban: str,
+        customer_name: str,
+        description: str | None = None,
+    ) -> Payout:
+        """Pay out to a customer's IBAN. Sent once, never retried (see module docstring)."""
+        operation = "send_money"
+        value = self._amount(operation, amount)
+        body: dict[str, Any] = {
+            "username": username,
+            "amount": value,
+            "customer_iban": self._iban(operation, customer_iban),
+            "customer_name": customer_name,
+        }
+        if description:
+            body["description"] = description
+        reply = self._call(
+            "POST", "/send-money", operation=operation, body=body, moves_money=True,
+            errors={
+                400: (ProviderRejected, "insufficient_balance",
+                      "The EnigmaPay IBANs do not hold enough balance for this payout."),
+                403: self._refusal(operation, "payout_rejected", "EnigmaPay refused the payout"),
+            },
+        )
+        return self._result(operation, reply, lambda b: _build_payout(b, value), moves_money=True)
+
+    def transaction_status(self, *, transaction_id: int) -> TransactionStatus:
+        reply = self._call(
+            "GET", "/transaction-status", operation="transaction_status",
+            params={"transaction_id": transaction_id},
+            errors={404: (ProviderRejected, "transaction_not_found",
+                          "EnigmaPay has no transaction with that id on this account.")},
+        )
+        return self._result("transaction_status", reply, _build_transaction_status)
+
+    def credit_card_payment(
+        self,
+        *,
+        username: str,
+        firstname: str,
+        lastname: str,
+        email: str,
+        phone: str,
+        amount: Money | Decimal | int,
+        description: str | None = None,
+    ) -> CreditCardPayment:
+        """Create a card payment link (min 200 TL). Not idempotent: sent once."""
+        operation = "credit_card_payment"
+        value = self._amount(operation, amount, minimum=CREDIT_CARD_MINIMUM)
+        body: dict[str, Any] = {
+            "username": username, "firstname": firstname, "lastname": lastname,
+            "email": email, "phone": phone, "amount": value,
+        }
+        if description:
+            body["description"] = description
+        reply = self._call(
+            "POST", "/credit-card/payment", operation=operation, body=body,
+            errors={403: (ProviderRejected, "credit_card_disabled",
+                          "Credit card payments are not enabled for this EnigmaPay dealer account; "
+                          "ask EnigmaPay support to activate them.")},
+        )
+        return self._result(operation, reply, _build_credit_card_payment)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        errors: Mapping[int, ErrorSpec] | None = None,
+        moves_money: bool = False,
+    ) -> Reply:
+        documented: dict[int, ErrorSpec] = {
+            401: (ProviderAuthenticationError, "invalid_credentials",
+                  "EnigmaPay did not accept the API key and secret key. Check the connection's credentials."),
+            422: self._invalid_fields(operation),
+            **(errors or {}),
+        }
+        reply = self._request(
+            method, path, operation=operation, params=params, documented=documented, moves_money=moves_money,
+            # Pre-encoded so amounts go out as exact JSON numbers (see wire.dumps); the
+            # Content-Type header comes from _auth.
+            form=wire.dumps(body) if body is not None else None,  # type: ignore[arg-type]
+        )
+        if reply.get("success") is False:
+            raise self._refusal(operation, "declined", "EnigmaPay declined the request")(reply)
+        return reply
+
+    def _refusal(self, operation: str, code: str, prefix: str) -> Callable[[Reply], ProviderError]:
+        """An error spec that keeps the upstream's own reason in the sentence."""
+        return lambda reply: self.error(
+            ProviderRejected, operation, self._sentence(prefix, reply), code=code, reply=reply
+        )
+
+    def _invalid_fields(self, operation: str) -> Callable[[Reply], ProviderError]:
+        def spec(reply: Reply) -> ProviderError:
+            fields = reply.get("errors")
+            names = list(fields) if isinstance(fields, dict) else []
+            code = next((_FIELD_CODES[n] for n in names if n in _FIELD_CODES), "invalid_request")
+            return self.error(
+                ProviderRejected, operation, self._sentence("EnigmaPay did not accept the request", reply),
+                code=code, reply=reply,
+            )
+
+        return spec
+
+    def _sentence(self, prefix: str, reply: Reply) -> str:
+        reason = self._upstream_message(reply)
+        return f"{prefix}: {reason.rstrip('.')}." if reason else f"{prefix}."
+
+    def _local_error(self, operation: str, code: str, message: str) -> ProviderError:
+        return self.error(ProviderRejected, operation, message, code=code)
+
+    def _amount(self, operation: str, amount: Money | Decimal | int, *, minimum: Decimal | None = None) -> Decimal:
+        if isinstance(amount, Money):
+            if amount.currency != CURRENCY:
+                raise self._local_error(
+                    operation, "currency_not_supported", "EnigmaPay handles Turkish lira (TRY) only."
+                )
+            amount = amount.amount
+        if isinstance(amount, int) and not isinstance(amount, bool):
+            amount = Decimal(amount)
+        if not _is_lira(amount):
+            raise self._local_error(
+                operation, "invalid_amount", "The amount must be a positive number of lira with at most two decimals."
+            )
+        if minimum is not None and amount < minimum:
+            raise self._local_error(
+                operation, "amount_below_minimum", f"EnigmaPay card payments must be at least {minimum} TL."
+            )
+        return amount.quantize(_CENT)
+
+    def _iban(self, operation: str, value: str) -> str:
+        problem = wire.iban_problem(value)
+        if problem:
+            raise self._local_error(operation, "invalid_iban", f"The customer IBAN is not valid: {problem}.")
+        return wire.compact_iban(value)
+
+
+def _is_lira(amount: object) -> bool:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        return False
+    try:
+        return amount == amount.quantize(_CENT)
+    except InvalidOperation:
+        return False
+
+
+# -- building results from bodies (a KeyError / TypeError / ValueError means a bad shape) ---
+def _data(body: Any) -> Any:
+    if not isinstance(body, dict) or body.get("success") is not True:
+        raise ValueError("answer lacks success: true")
+    return body["data"]
+
+
+def _money(value: Any) -> Money:
+    return Money.parse(value, CURRENCY).quantized()
+
+
+def _percent(value: Any) -> Decimal:
+    return Money.parse(value, CURRENCY).amount
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an id")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer id, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _required_text(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("missing text")
+    return text
+
+
+def _rows(value: Any) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        raise TypeError("expected a list of objects")
+    return value
+
+
+def _feature(section: dict) -> Feature:
+    raw = _required_text(section["status"])
+    return Feature(active=is_active(raw), raw_status=raw)
+
+
+def _build_settings(body: Any) -> DealerSettings:
+    data = _data(body)
+    card, eiban, manual = data["credit_card"], data["eiban"], data["manual_iban"]
+    return DealerSettings(
+        credit_card=_feature(card),
+        credit_card_commission=_percent(card["commission"]),
+        eiban=_feature(eiban),
+        eiban_deposit_commission=_percent(eiban["deposit_commission"]),
+        eiban_withdrawal_commission=_percent(eiban["withdrawal_commission"]),
+        eiban_withdrawal_fee=_money(eiban.get("withdrawal_fee") or "0"),
+        manual_iban=_feature(manual),
+        manual_iban_deposit_commission=_percent(manual["deposit_commission"]),
+        info=_text(body.get("info")) or "",
+    )
+
+
+def _build_iban(row: dict) -> Iban:
+    raw = _required_text(row["status"])
+    return Iban(
+        id=_int(row["id"]),
+        iban=_required_text(row["iban"]),
+        owner_name=_text(row.get("owner_name")) or "",
+        bank_name=_text(row.get("bank_name")) or "",
+        active=is_active(raw),
+        raw_status=raw,
+        balance=_money(row["balance"]),
+    )
+
+
+def _build_ibans(body: Any) -> tuple[Iban, ...]:
+    return tuple(_build_iban(row) for row in _rows(_data(body)))
+
+
+def _build_iban_transaction(row: dict) -> IbanTransaction:
+    raw = _required_text(row["status"])
+    return IbanTransaction(
+        id=_int(row["id"]),
+        type=_required_text(row["type"]),
+        amount=_money(row["amount"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        username=_text(row.get("username")),
+        customer_name=_text(row.get("customer_name")),
+        customer_iban=_text(row.get("customer_iban")),
+        description=_text(row.get("description")),
+        created_at=wire.parse_timestamp(_required_text(row["created_at"])),
+        completed_at=wire.parse_timestamp(row.get("completed_at")),
+    )
+
+
+def _build_iban_transactions(body: Any) -> tuple[IbanTransaction, ...]:
+    return tuple(_build_iban_transaction(row) for row in _rows(_data(body)))
+
+
+def _build_payout(body: Any, requested: Decimal) -> Payout:
+    data = _data(body)
+    # The doc shows no send-money answer; the id is read under either name it could have.
+    raw = _text(data.get("status")) or ""
+    amount = data.get("amount")
+    return Payout(
+        transaction_id=_int(data["transaction_id"] if "transaction_id" in data else data["id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(amount) if amount is not None else Money(requested, CURRENCY),
+    )
+
+
+def _build_transaction_status(body: Any) -> TransactionStatus:
+    data = _data(body)
+    raw = _required_text(data["status"])
+    return TransactionStatus(
+        transaction_id=_int(data["id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(data["amount"]),
+        created_at=wire.parse_timestamp(_required_text(data["created_at"])),
+        completed_at=wire.parse_timestamp(data.get("completed_at")),
+    )
+
+
+def _build_credit_card_payment(body: Any) -> CreditCardPayment:
+    data = _data(body)
+    if data.get("currency", CURRENCY) != CURRENCY:
+        raise ValueError("credit card payment in an unexpected currency")
+    return CreditCardPayment(
+        transaction_id=_int(data["transaction_id"]),
+        order_id=_required_text(data["order_id"]),
+        payment_url=_required_text(data["payment_url"]),
+        amount=_money(data["amount"]),
+    )
+
+
+def _build_status_callback(data: Any) -> StatusCallback:
+    if not isinstance(data, dict):
+        raise TypeError("callback body is not a JSON object")
+    raw = _required_text(data["status"])
+    return StatusCallback(
+        transaction_id=_int(data["transaction_id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(data["amount"]),
+        username=_text(data.get("username")),
+        description=_text(data.get("description")),
+        completed_at=wire.parse_timestamp(data.get("completed_at")),
+    )
+
+
+def parse_status_callback(body: bytes | str | Mapping[str, Any]) -> StatusCallback:
+    """Read EnigmaPay's status callback. It is unsigned: confirm with ``transaction_status``
+    before applying it. A body that cannot be read raises ProviderInvalidResponse."""
+    try:
+        data = json.loads(body) if isinstance(body, bytes | str) else dict(body)
+        return _build_status_callback(data)
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidAmount) as e:
+        raise ProviderInvalidResponse(
+            "EnigmaPay sent a status callback Paydesk could not read.",
+            provider=PROVIDER, operation="status_callback", code="invalid_callback",
+        ) from e
