@@ -36,6 +36,8 @@ from providers.enigmapay import wire
 # -- test data --------------------------------------------------------------------------------
 TEST_API_KEY = "enigma_test_key_dealer_7Kq2Lm9x"
 TEST_SECRET_KEY = "enigma_test_secret_R4vT8nW2pQ6z"
+# What the demo seed connects with (``seed_demo`` reads it).
+DEMO_CREDENTIALS = {"api_key": TEST_API_KEY, "secret_key": TEST_SECRET_KEY}
 CARD_OFF_API_KEY = "enigma_test_key_nocard_3Hs8Dk1v"  # dealer with credit card payments off
 CARD_OFF_SECRET_KEY = "enigma_test_secret_Y7bN2cX5mJ9e"
 TEST_SECRETS: tuple[str, ...] = (
