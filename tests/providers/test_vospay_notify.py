@@ -1,0 +1,157 @@
+"""The notify callback Vospay POSTs to the finalize's ``notifyEndpoint`` once the
+multifinance approves the contract, read by ``parse_notify_callback`` and confirmed
+with verify-transaction; and redaction of every secret the Vospay calls carry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from providers.base.client import RetryPolicy, Timeouts
+from providers.base.errors import ProviderError
+from providers.base.money import Money
+from providers.vospay import sandbox as vs
+from providers.vospay.client import VospayClient, parse_notify_callback
+from providers.vospay.types import OrderItem
+from tests.conftest import arm_fault
+
+
+def idr(value) -> Money:
+    return Money(Decimal(value), "IDR")
+
+
+def make_client(sandbox) -> VospayClient:
+    return VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=0.5),
+                        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
+                        merchant_key="sbx_mk_bukalapak")
+
+
+def sign_in(client, phone=vs.PHONE_SITI, action="activation", gross=None) -> str:
+    client.send_otp(phone=phone, action=action, gross_amount=gross)
+    return client.create_access_token(strategy="otp", phone=phone, code=vs.TEST_OTP).token
+
+
+@pytest.fixture
+def receiver():
+    """A tiny merchant endpoint on a free port that records what is POSTed to it."""
+    bodies: list[bytes] = []
+    arrived = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/vospay/notify", bodies, arrived
+    server.shutdown()
+    server.server_close()
+
+
+def buy(client, phone, number, notify_url, *, price=10000, installment="2"):
+    token = sign_in(client, phone)
+    authorized = client.authorize_transaction(
+        access_token=token, vospay_number=number, order_id="B0001",
+        items=[OrderItem("Product A", 2, idr(price)), OrderItem("Product B", 1, idr(5000))],
+        shipping_cost=idr(5000), insurance_cost=idr(100),
+    )
+    confirm = sign_in(client, phone, "transaction", authorized.gross_amount)
+    client.finalize_transaction(access_token=confirm, transaction_id=authorized.transaction_id,
+                                installment_id=installment, notify_url=notify_url)
+    return token, authorized
+
+
+def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, receiver):
+    url, bodies, arrived = receiver
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.2})
+    client = make_client(sandbox)
+    token, authorized = buy(client, vs.PHONE_SITI, "2340010000000001", url)
+    assert not bodies  # pending: the multifinance has not approved yet
+    assert arrived.wait(3), "no notify arrived"
+    notice = parse_notify_callback(bodies[0])
+    assert (notice.transaction_id, notice.order_id, notice.gross_amount) == (authorized.transaction_id, "B0001",
+                                                                            idr(30100))
+    assert (notice.raw_status, notice.status, notice.installment_id) == ("Approved", "succeeded", "2")
+    assert notice.vospay_number == "2340010000000001" and notice.timestamp is not None
+    contract = client.contracts(access_token=token).contracts[0]
+    assert (contract.contract_number, contract.status) == (notice.contract_number, "succeeded")
+    confirmed = client.verify_transaction(transaction_id=notice.transaction_id, order_id=notice.order_id,
+                                          gross_amount=notice.gross_amount)
+    assert confirmed.valid
+    (record,) = sandbox.sandbox("vospay").callbacks
+    assert (record["url"], record["status"]) == (url, 200)
+
+
+def test_a_contract_past_its_approval_time_is_resolved_when_looked_at(sandbox, receiver):
+    url, bodies, arrived = receiver
+    box = sandbox.sandbox("vospay")
+    box.configure({"completion_delay": 0.1})
+    client = make_client(sandbox)
+    token, _ = buy(client, vs.PHONE_SITI, "2340010000000001", url)
+    with box.lock:
+        for timer in box._timers:
+            timer.cancel()  # the timer never fires: only the lazy path can approve
+    time.sleep(0.15)
+    assert client.contracts(access_token=token).contracts[0].raw_status == "Approved"
+    assert arrived.wait(3)
+    assert parse_notify_callback(bodies[0]).raw_status == "Approved"
+
+
+def test_refused_purchases_notify_nobody(sandbox, receiver):
+    url, bodies, _ = receiver
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.05})
+    client = make_client(sandbox)
+    with pytest.raises(ProviderError):
+        buy(client, vs.PHONE_LOCKED, "2340010000000004", url)
+    with pytest.raises(ProviderError):
+        buy(client, vs.PHONE_LIMITED, "2350010000000005", url, price=50000)
+    time.sleep(0.2)
+    assert bodies == [] and sandbox.sandbox("vospay").callbacks == []
+
+
+# -- redaction ------------------------------------------------------------------------------
+def test_no_secret_reaches_a_log_line_or_an_error(sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make_client(sandbox)
+    raised: list[ProviderError] = []
+    tokens = [sign_in(client)]
+    tokens.append(client.create_access_token(strategy="email", email="siti.rohanah@example.id",
+                                             password=vs.ACCESS_CODE_SITI).token)
+    tokens.append(client.create_access_token(strategy="phone", phone=vs.PHONE_LOCKED,
+                                             password=vs.ACCESS_CODE_BUDI).token)
+    client.merchants(access_token=tokens[0])  # the answer carries every merchant's secretKey
+    profile = client.profile(access_token=tokens[0])
+    client.register_account(access_token=tokens[0], vospay_number="2340010000000001",
+                            password=vs.ACCESS_CODE_SITI)
+    client.change_access_code(access_token=tokens[0], new_access_code=vs.ACCESS_CODE_DEWI)
+    client.send_otp(phone=vs.PHONE_LIMITED, action="activation")
+    for call in (
+        lambda: client.create_access_token(strategy="otp", phone=vs.PHONE_SITI, code=vs.TEST_OTP),  # spent
+        lambda: client.create_access_token(strategy="phone", phone=vs.PHONE_LIMITED, password=vs.ACCESS_CODE_SITI),
+        lambda: client.profile(access_token=tokens[1][:-3] + "xyz"),
+    ):
+        with pytest.raises(ProviderError) as e:
+            call()
+        raised.append(e.value)
+    arm_fault(sandbox, "vospay", "create_access_token", "timeout", delay=1.0)
+    with pytest.raises(ProviderError) as e:
+        client.create_access_token(strategy="otp", phone=vs.PHONE_LIMITED, code=vs.TEST_OTP)
+    raised.append(e.value)
+
+    text = caplog.text + "\n".join(f"{err} {err.upstream_message}" for err in raised)
+    assert "vospay create_access_token" in caplog.text  # the calls were logged
+    for secret in (*vs.TEST_SECRETS, *tokens):
+        assert secret not in text, f"a secret ending …{secret[-2:]} leaked"
+    assert profile.nik not in caplog.text
+    assert "2340010000000001" not in caplog.text  # account numbers show as first six / last four
