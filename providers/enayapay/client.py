@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from providers.base import errors
 from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.money import Money
-from providers.base.redaction import mask_pan
+from providers.base.redaction import mask_pan, scrub
 from providers.enayapay.ipin import encrypt_ipin, load_public_key
 from providers.enayapay.types import AccountStatus, CardBalance, PasswordChange, Registration, Verification
 
@@ -272,7 +272,7 @@ class EnayaPayClient(ProviderClient):
             details = reply.get("details")
             if operation == "balance_inquiry" and isinstance(details, dict) and "ipin" in details:
                 self._key = None  # the IPIN block was unreadable: the key may have rotated
-            fields = ", ".join(sorted(details)) if isinstance(details, dict) else ""
+            fields = scrub(", ".join(sorted(map(str, details))), self._secrets) if isinstance(details, dict) else ""
             sentence = f"EnayaPay found missing or invalid fields: {fields}." if fields else (
                 "EnayaPay could not accept the request as sent.")
             return self.error(Rejected, operation, sentence, code="invalid_request", reply=reply)

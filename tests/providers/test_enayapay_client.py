@@ -274,6 +274,9 @@ def test_every_call_answers_503_during_an_outage(sandbox, client):
         lambda: client.change_password(current_password="Sandbox-Pass-1", new_password="Changed-pass-2",
                                        token=sb.TOKEN_ACTIVE_USER),
     ]
+    keyed = make_client(sandbox, public_key=sandbox.sandbox("enayapay").public_key_b64)
+    calls.append(lambda: keyed.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812",
+                                               token=sb.TOKEN_ACTIVE_USER))
     for call in calls:
         with pytest.raises(ProviderUnavailable) as exc:
             call()
