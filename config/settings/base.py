@@ -171,5 +171,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs full request paths at DEBUG, before our client redacts them
+        # (EoneoPay puts API keys in paths): keep it quiet.
+        "urllib3": {"level": "WARNING"},
     },
 }

@@ -148,7 +148,8 @@ class ProviderClient:
 
     # -- the one place that talks HTTP ---------------------------------------------------
     def add_secrets(self, *values: str | None) -> None:
-        """Values to scrub from logs and errors: credentials, tokens, OTPs, PANs."""
+        """Long-lived secrets (credentials): scrubbed from this client's logs and errors,
+        and registered process-wide for the logging filter."""
         self._secrets.extend(v for v in values if v)
         register_secrets(*values)
 
@@ -174,7 +175,9 @@ class ProviderClient:
         ok = frozenset(ok)
         documented = documented or {}
         safe = method in SAFE_METHODS if safe is None else safe
-        self.add_secrets(*sensitive)
+        # Per-request secrets (passwords, OTPs, PANs, user tokens) are scrubbed from this
+        # client's log lines and errors only; they are not kept process-wide.
+        self._secrets.extend(v for v in sensitive if v)
         url = f"{self.base_url}/{path.lstrip('/')}"
         kwargs = self._auth(operation)
         all_headers = {"Accept": "application/json", **kwargs.pop("headers", {}), **(headers or {})}

@@ -85,19 +85,26 @@ _PATTERNS = [
 
 
 class _SecretRegistry:
-    """Values known to be secret (connection credentials, tokens, OTPs sent this run).
-    Process-wide so that the logging filter can scrub them wherever they show up."""
+    """Long-lived secret values (connection credentials) known to this process, so the
+    logging filter can scrub them wherever they show up. Bounded: the oldest values are
+    forgotten first. Per-request secrets (OTPs, PANs, passwords) stay with the client
+    that sent them and are not registered here."""
+
+    MAX_VALUES = 2000
 
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._values: dict[str, None] = {}  # insertion-ordered set
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, *values: str | None) -> None:
-        fresh = {v for v in values if isinstance(v, str) and len(v) >= 4} - self._values
+        fresh = [v for v in values if isinstance(v, str) and len(v) >= 4 and v not in self._values]
         if fresh:
             with self._lock:
-                self._values |= fresh
+                for value in fresh:
+                    self._values[value] = None
+                while len(self._values) > self.MAX_VALUES:
+                    self._values.pop(next(iter(self._values)))
                 self._pattern = None
 
     def pattern(self) -> re.Pattern[str] | None:
