@@ -31,6 +31,7 @@ from providers.enkash.sandbox_data import (
     BANKS,
     BNPL_OPTIONS,
     CARDS,
+    DEMO_CREDENTIALS,
     DEMO_MERCHANT,
     EXPIRED_CARD,
     GST_RATE,
@@ -52,7 +53,7 @@ from providers.enkash.sandbox_data import (
     notify_checksum,
 )
 
-__all__ = ["TEST_SECRETS", "EnKashSandbox"]
+__all__ = ["DEMO_CREDENTIALS", "TEST_SECRETS", "EnKashSandbox"]
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 PAISE = Decimal("0.01")

@@ -37,6 +37,8 @@ INACTIVE_MERCHANT = TestMerchant(
     "Suspended Store", "enk_test_ak_inactive_Wz5Ye1Ug8Ko3", "enk_test_sk_inactive_Bt4Nq8Vr2Xd6Hj0M", active=False,
 )
 MERCHANTS = (DEMO_MERCHANT, SECOND_MERCHANT, INACTIVE_MERCHANT)
+# The connection credentials `seed_demo` gives the demo merchant.
+DEMO_CREDENTIALS = {"access_key": DEMO_MERCHANT.access_key, "secret_key": DEMO_MERCHANT.secret_key}
 
 
 @dataclass(frozen=True)

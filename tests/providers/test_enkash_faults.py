@@ -1,0 +1,187 @@
+"""Fault matrix for EnKash: reads are retried, a payment is never re-sent, a refund is
+re-sent only because its requestId makes the repeat harmless."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderUnavailable
+from providers.enkash.client import CardDetail
+from providers.enkash.testing import sandbox_client
+from tests.conftest import arm_fault
+
+# Notifies go to a closed local port: no test reaches out to the internet.
+NOWHERE = "http://127.0.0.1:9/notify"
+
+CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
+SUBMIT = "/api/v0/payment/submit"
+
+
+@pytest.fixture
+def sb(sandbox):
+    return sandbox.sandbox("enkash")
+
+
+@pytest.fixture
+def client(sandbox, sb):
+    return sandbox_client(sandbox.base_url("enkash"))
+
+
+def order(client, order_id="ORD1", amount="1000.00"):
+    return client.create_order(order_id=order_id, amount=amount, return_url="https://shop.example/r",
+                               notify_url=NOWHERE)
+
+
+def count(sb, path: str) -> int:
+    return sum(1 for r in sb.received if r.path == path)
+
+
+def pay(client):
+    return client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="CREDIT_CARD", card=CARD_OK)
+
+
+# -- a read: retried ------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", ["timeout", "500", "502", "503"])
+def test_read_is_retried_and_succeeds(client, sandbox, sb, fault):
+    order(client)
+    arm_fault(sandbox, "enkash", "order_status", fault, delay=1.0)
+    assert client.order_status(order_id="ORD1").raw_status == "CREATED"
+    assert count(sb, "/api/v0/orders/ORD1") == 2
+
+
+def test_read_that_keeps_failing_is_unavailable(client, sandbox, sb):
+    order(client)
+    arm_fault(sandbox, "enkash", "order_status", "503", count=3)
+    with pytest.raises(ProviderUnavailable) as caught:
+        client.order_status(order_id="ORD1")
+    assert (caught.value.code, caught.value.http_status) == ("http_503", 503)
+    assert count(sb, "/api/v0/orders/ORD1") == 3
+
+
+def test_read_that_times_out_every_time_is_unavailable(client, sandbox, sb):
+    arm_fault(sandbox, "enkash", "settlement_payout", "timeout", count=3, delay=0.7)
+    with pytest.raises(ProviderUnavailable) as caught:
+        client.settlement_payout(payout_id="EKSP1")
+    assert caught.value.code == "timeout"
+    assert count(sb, "/api/v0/settlement-payout/EKSP1") == 3
+
+
+def test_malformed_read_is_an_invalid_response(client, sandbox, sb):
+    order(client)
+    arm_fault(sandbox, "enkash", "order_status", "malformed")
+    with pytest.raises(ProviderInvalidResponse) as caught:
+        client.order_status(order_id="ORD1")
+    assert caught.value.code == "malformed_json"
+    assert count(sb, "/api/v0/orders/ORD1") == 1
+
+
+def test_slow_answer_within_the_timeout_is_fine(client, sandbox, sb):
+    arm_fault(sandbox, "enkash", "search_qr_codes", "slow", delay=0.2)
+    assert client.search_qr_codes().total_count == 0
+    assert count(sb, "/api/v0/qr-code/search") == 1
+
+
+def test_search_post_is_retried_as_a_read(client, sandbox, sb):
+    arm_fault(sandbox, "enkash", "search_settlement_payouts", "502")
+    assert client.search_settlement_payouts().total_count == 2
+    assert count(sb, "/api/v0/settlement-payout/search") == 2
+
+
+def test_token_call_is_retried(client, sandbox, sb):
+    arm_fault(sandbox, "enkash", "authorization_token", "503")
+    order(client)
+    assert count(sb, "/api/v0/merchant/token") == 2
+    assert count(sb, "/api/v0/orders") == 1
+
+
+# -- the payment: sent exactly once -------------------------------------------------------
+def test_payment_timeout_is_an_unknown_outcome_resolved_by_order_status(client, sandbox, sb):
+    order(client)
+    client.authorization_token()
+    arm_fault(sandbox, "enkash", "submit_payment_detail", "timeout", delay=1.0)
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        pay(client)
+    assert caught.value.code == "outcome_unknown_timeout"
+    assert count(sb, SUBMIT) == 1
+    attempts = client.order_status(order_id="ORD1").payments
+    assert [p.raw_status for p in attempts] == ["SUCCESS"]  # the sandbox acted; the answer was lost
+    assert client.transaction_status(transaction_id=attempts[0].transaction_id).status == "succeeded"
+
+
+@pytest.mark.parametrize("fault", ["500", "502"])
+def test_payment_5xx_is_an_unknown_outcome(client, sandbox, sb, fault):
+    order(client)
+    arm_fault(sandbox, "enkash", "submit_payment_detail", fault, act=True)
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        pay(client)
+    assert (caught.value.code, caught.value.http_status) == (f"outcome_unknown_http_{fault}", int(fault))
+    assert count(sb, SUBMIT) == 1
+
+
+def test_payment_503_is_unavailable_and_not_resent(client, sandbox, sb):
+    order(client)
+    arm_fault(sandbox, "enkash", "submit_payment_detail", "503")
+    with pytest.raises(ProviderUnavailable) as caught:
+        pay(client)
+    assert caught.value.http_status == 503
+    assert count(sb, SUBMIT) == 1
+    assert client.order_status(order_id="ORD1").payments == ()
+
+
+def test_payment_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb):
+    order(client)
+    arm_fault(sandbox, "enkash", "submit_payment_detail", "malformed")
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        pay(client)
+    assert caught.value.code == "malformed_json"
+    assert count(sb, SUBMIT) == 1
+
+
+def test_create_order_timeout_is_not_resent(client, sandbox, sb):
+    client.authorization_token()
+    arm_fault(sandbox, "enkash", "create_order", "timeout", delay=1.0)
+    with pytest.raises(ProviderUnavailable) as caught:
+        order(client)
+    assert caught.value.code == "timeout"
+    assert count(sb, "/api/v0/orders") == 1
+
+
+# -- the refund: re-sent with the same requestId, made once ------------------------------
+def test_refund_timeout_is_retried_and_refunds_once(client, sandbox, sb):
+    order(client)
+    payment = pay(client)
+    arm_fault(sandbox, "enkash", "refund", "timeout", delay=1.0)
+    refund = client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+    assert refund.amount.amount == 100 and refund.request_id == "rf-1"
+    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 2
+    assert len(sb.refunds) == 1
+
+
+def test_refund_that_never_answers_is_an_unknown_outcome(client, sandbox, sb):
+    order(client)
+    payment = pay(client)
+    arm_fault(sandbox, "enkash", "refund", "500", count=3, act=True)
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+    assert caught.value.http_status == 500
+    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 3
+    assert len(sb.refunds) == 1  # three tries, one refund
+    assert client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1").raw_status
+
+
+def test_refund_503_is_unavailable(client, sandbox, sb):
+    order(client)
+    payment = pay(client)
+    arm_fault(sandbox, "enkash", "refund", "503", count=3)
+    with pytest.raises(ProviderUnavailable):
+        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+    assert len(sb.refunds) == 0
+
+
+def test_refund_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb):
+    order(client)
+    payment = pay(client)
+    arm_fault(sandbox, "enkash", "refund", "malformed")
+    with pytest.raises(ProviderOutcomeUnknown):
+        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 1
