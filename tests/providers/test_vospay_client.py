@@ -368,7 +368,7 @@ def test_authorize_errors(sandbox):
 
 
 def test_finalize_commits_credit_and_opens_a_contract_that_the_multifinance_approves(sandbox):
-    sandbox.sandbox("vospay").configure({"completion_delay": 0.2})
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.5})
     client = make_client(sandbox)
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
@@ -382,7 +382,7 @@ def test_finalize_commits_credit_and_opens_a_contract_that_the_multifinance_appr
                                                                          "pending")
     assert (newest.period, newest.remaining_period, newest.installment) == (6, 6, Money(Decimal("5167.17"), "IDR"))
     assert newest.next_payment_due > newest.transaction_date
-    time.sleep(0.3)
+    time.sleep(0.55)
     assert client.contracts(access_token=token).contracts[0].status == "succeeded"
 
 

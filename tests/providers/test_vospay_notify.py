@@ -74,7 +74,7 @@ def buy(client, phone, number, notify_url, *, price=10000, installment="2"):
 
 def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, receiver):
     url, bodies, arrived = receiver
-    sandbox.sandbox("vospay").configure({"completion_delay": 0.2})
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.4})
     client = make_client(sandbox)
     token, authorized = buy(client, vs.PHONE_SITI, "2340010000000001", url)
     assert not bodies  # pending: the multifinance has not approved yet
@@ -96,13 +96,13 @@ def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, receiv
 def test_a_contract_past_its_approval_time_is_resolved_when_looked_at(sandbox, receiver):
     url, bodies, arrived = receiver
     box = sandbox.sandbox("vospay")
-    box.configure({"completion_delay": 0.1})
+    box.configure({"completion_delay": 0.3})
     client = make_client(sandbox)
     token, _ = buy(client, vs.PHONE_SITI, "2340010000000001", url)
     with box.lock:
         for timer in box._timers:
             timer.cancel()  # the timer never fires: only the lazy path can approve
-    time.sleep(0.15)
+    time.sleep(0.35)
     assert client.contracts(access_token=token).contracts[0].raw_status == "Approved"
     assert arrived.wait(3)
     assert parse_notify_callback(bodies[0]).raw_status == "Approved"
