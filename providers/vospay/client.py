@@ -186,9 +186,9 @@ class VospayClient(ProviderClient):
                       "Vospay did not accept this code. Check the OTP or access code and try again."),
             },
         )
-        token = self._result("create_access_token", reply, lambda b: _access_token(b, strategy))
-        self.add_secrets(token.token)
-        return token
+        # The token is a per-customer secret: redacted by key in this answer, passed as
+        # ``sensitive`` on each call it authorises, never registered process-wide.
+        return self._result("create_access_token", reply, lambda b: _access_token(b, strategy))
 
     # -- onboarding ----------------------------------------------------------------------
     def activate_account(
