@@ -130,14 +130,16 @@ class EnKashClient(ProviderClient):
         )
         if reply.get("resultCode", codes.OK) != codes.OK:
             raise self._failure(reply, TOKEN_OPERATION)
-        token = self._result(TOKEN_OPERATION, reply, AuthorizationToken.from_body)
-        self.add_secrets(token.token)
-        return token
+        return self._result(TOKEN_OPERATION, reply, AuthorizationToken.from_body)
 
     def _auth(self, operation: str) -> dict[str, Any]:
         if operation == TOKEN_OPERATION:
             return {}
         token = self.authorization_token()
+        # Scrubbed from this client's lines only: a token lives half an hour, unlike the
+        # credentials kept in the process-wide registry.
+        if token.token not in self._secrets:
+            self._secrets.append(token.token)
         return {"headers": {"Authorization": f"Bearer {token.token}", "merchantAccessKey": self.access_key}}
 
     def check(self) -> str:
