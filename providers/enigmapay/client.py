@@ -43,18 +43,15 @@ from providers.base.errors import (
     ProviderRejected,
 )
 from providers.base.money import InvalidAmount, Money
-from providers.enigmapay import wire
+from providers.enigmapay import parsing, wire
 from providers.enigmapay.types import (
     CreditCardPayment,
     DealerSettings,
-    Feature,
     Iban,
     IbanTransaction,
     Payout,
     StatusCallback,
     TransactionStatus,
-    is_active,
-    normalise_status,
 )
 
 PROVIDER = "enigmapay"
@@ -111,12 +108,12 @@ class EnigmaPayClient(ProviderClient):
 
     def settings(self) -> DealerSettings:
         reply = self._call("GET", "/settings", operation="settings")
-        return self._result("settings", reply, _build_settings)
+        return self._result("settings", reply, parsing.build_settings)
 
     def ibans(self) -> tuple[Iban, ...]:
         """Assigned IBANs with balances as of the upstream's last (once a minute) refresh."""
         reply = self._call("GET", "/ibans", operation="ibans")
-        return self._result("ibans", reply, _build_ibans)
+        return self._result("ibans", reply, parsing.build_ibans)
 
     def iban_transactions(
         self, *, iban_id: int, start_date: date | None = None, end_date: date | None = None
@@ -130,7 +127,7 @@ class EnigmaPayClient(ProviderClient):
             "GET", "/transactions", operation="iban_transactions", params=params,
             errors={404: (ProviderRejected, "iban_not_found", "EnigmaPay has no IBAN with that id on this account.")},
         )
-        return self._result("iban_transactions", reply, _build_iban_transactions)
+        return self._result("iban_transactions", reply, parsing.build_iban_transactions)
 
     def send_money(
         self,
@@ -160,7 +157,7 @@ class EnigmaPayClient(ProviderClient):
                 403: self._refusal(operation, "payout_rejected", "EnigmaPay refused the payout"),
             },
         )
-        return self._result(operation, reply, lambda b: _build_payout(b, value), moves_money=True)
+        return self._result(operation, reply, lambda b: parsing.build_payout(b, value), moves_money=True)
 
     def transaction_status(self, *, transaction_id: int) -> TransactionStatus:
         reply = self._call(
@@ -169,7 +166,7 @@ class EnigmaPayClient(ProviderClient):
             errors={404: (ProviderRejected, "transaction_not_found",
                           "EnigmaPay has no transaction with that id on this account.")},
         )
-        return self._result("transaction_status", reply, _build_transaction_status)
+        return self._result("transaction_status", reply, parsing.build_transaction_status)
 
     def credit_card_payment(
         self,
@@ -197,7 +194,7 @@ class EnigmaPayClient(ProviderClient):
                           "Credit card payments are not enabled for this EnigmaPay dealer account; "
                           "ask EnigmaPay support to activate them.")},
         )
-        return self._result(operation, reply, _build_credit_card_payment)
+        return self._result(operation, reply, parsing.build_credit_card_payment)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _call(
@@ -287,170 +284,12 @@ def _is_lira(amount: object) -> bool:
         return False
 
 
-# -- building results from bodies (a KeyError / TypeError / ValueError means a bad shape) ---
-def _data(body: Any) -> Any:
-    if not isinstance(body, dict) or body.get("success") is not True:
-        raise ValueError("answer lacks success: true")
-    return body["data"]
-
-
-def _money(value: Any) -> Money:
-    return Money.parse(value, CURRENCY).quantized()
-
-
-def _percent(value: Any) -> Decimal:
-    return Money.parse(value, CURRENCY).amount
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an id")
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    if not isinstance(value, int):
-        raise TypeError(f"expected an integer id, got {type(value).__name__}")
-    return value
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _required_text(value: Any) -> str:
-    text = _text(value)
-    if not text:
-        raise ValueError("missing text")
-    return text
-
-
-def _rows(value: Any) -> list[dict]:
-    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
-        raise TypeError("expected a list of objects")
-    return value
-
-
-def _feature(section: dict) -> Feature:
-    raw = _required_text(section["status"])
-    return Feature(active=is_active(raw), raw_status=raw)
-
-
-def _build_settings(body: Any) -> DealerSettings:
-    data = _data(body)
-    card, eiban, manual = data["credit_card"], data["eiban"], data["manual_iban"]
-    return DealerSettings(
-        credit_card=_feature(card),
-        credit_card_commission=_percent(card["commission"]),
-        eiban=_feature(eiban),
-        eiban_deposit_commission=_percent(eiban["deposit_commission"]),
-        eiban_withdrawal_commission=_percent(eiban["withdrawal_commission"]),
-        eiban_withdrawal_fee=_money(eiban.get("withdrawal_fee") or "0"),
-        manual_iban=_feature(manual),
-        manual_iban_deposit_commission=_percent(manual["deposit_commission"]),
-        info=_text(body.get("info")) or "",
-    )
-
-
-def _build_iban(row: dict) -> Iban:
-    raw = _required_text(row["status"])
-    return Iban(
-        id=_int(row["id"]),
-        iban=_required_text(row["iban"]),
-        owner_name=_text(row.get("owner_name")) or "",
-        bank_name=_text(row.get("bank_name")) or "",
-        active=is_active(raw),
-        raw_status=raw,
-        balance=_money(row["balance"]),
-    )
-
-
-def _build_ibans(body: Any) -> tuple[Iban, ...]:
-    return tuple(_build_iban(row) for row in _rows(_data(body)))
-
-
-def _build_iban_transaction(row: dict) -> IbanTransaction:
-    raw = _required_text(row["status"])
-    return IbanTransaction(
-        id=_int(row["id"]),
-        type=_required_text(row["type"]),
-        amount=_money(row["amount"]),
-        status=normalise_status(raw),
-        raw_status=raw,
-        username=_text(row.get("username")),
-        customer_name=_text(row.get("customer_name")),
-        customer_iban=_text(row.get("customer_iban")),
-        description=_text(row.get("description")),
-        created_at=wire.parse_timestamp(_required_text(row["created_at"])),
-        completed_at=wire.parse_timestamp(row.get("completed_at")),
-    )
-
-
-def _build_iban_transactions(body: Any) -> tuple[IbanTransaction, ...]:
-    return tuple(_build_iban_transaction(row) for row in _rows(_data(body)))
-
-
-def _build_payout(body: Any, requested: Decimal) -> Payout:
-    data = _data(body)
-    # The doc shows no send-money answer; the id is read under either name it could have.
-    raw = _text(data.get("status")) or ""
-    amount = data.get("amount")
-    return Payout(
-        transaction_id=_int(data["transaction_id"] if "transaction_id" in data else data["id"]),
-        status=normalise_status(raw),
-        raw_status=raw,
-        amount=_money(amount) if amount is not None else Money(requested, CURRENCY),
-    )
-
-
-def _build_transaction_status(body: Any) -> TransactionStatus:
-    data = _data(body)
-    raw = _required_text(data["status"])
-    return TransactionStatus(
-        transaction_id=_int(data["id"]),
-        status=normalise_status(raw),
-        raw_status=raw,
-        amount=_money(data["amount"]),
-        created_at=wire.parse_timestamp(_required_text(data["created_at"])),
-        completed_at=wire.parse_timestamp(data.get("completed_at")),
-    )
-
-
-def _build_credit_card_payment(body: Any) -> CreditCardPayment:
-    data = _data(body)
-    if data.get("currency", CURRENCY) != CURRENCY:
-        raise ValueError("credit card payment in an unexpected currency")
-    return CreditCardPayment(
-        transaction_id=_int(data["transaction_id"]),
-        order_id=_required_text(data["order_id"]),
-        payment_url=_required_text(data["payment_url"]),
-        amount=_money(data["amount"]),
-    )
-
-
-def _build_status_callback(data: Any) -> StatusCallback:
-    if not isinstance(data, dict):
-        raise TypeError("callback body is not a JSON object")
-    raw = _required_text(data["status"])
-    return StatusCallback(
-        transaction_id=_int(data["transaction_id"]),
-        status=normalise_status(raw),
-        raw_status=raw,
-        amount=_money(data["amount"]),
-        username=_text(data.get("username")),
-        description=_text(data.get("description")),
-        completed_at=wire.parse_timestamp(data.get("completed_at")),
-    )
-
-
 def parse_status_callback(body: bytes | str | Mapping[str, Any]) -> StatusCallback:
     """Read EnigmaPay's status callback. It is unsigned: confirm with ``transaction_status``
     before applying it. A body that cannot be read raises ProviderInvalidResponse."""
     try:
         data = json.loads(body) if isinstance(body, bytes | str) else dict(body)
-        return _build_status_callback(data)
+        return parsing.build_status_callback(data)
     except (ValueError, KeyError, TypeError, AttributeError, InvalidAmount) as e:
         raise ProviderInvalidResponse(
             "EnigmaPay sent a status callback Paydesk could not read.",

@@ -32,37 +32,34 @@ from werkzeug.wrappers import Request, Response
 
 from providers.base.sandbox import Sandbox, route
 from providers.enigmapay import wire
-
-# -- test data --------------------------------------------------------------------------------
-TEST_API_KEY = "enigma_test_key_dealer_7Kq2Lm9x"
-TEST_SECRET_KEY = "enigma_test_secret_R4vT8nW2pQ6z"
-# What the demo seed connects with (``seed_demo`` reads it).
-DEMO_CREDENTIALS = {"api_key": TEST_API_KEY, "secret_key": TEST_SECRET_KEY}
-CARD_OFF_API_KEY = "enigma_test_key_nocard_3Hs8Dk1v"  # dealer with credit card payments off
-CARD_OFF_SECRET_KEY = "enigma_test_secret_Y7bN2cX5mJ9e"
-TEST_SECRETS: tuple[str, ...] = (
+from providers.enigmapay.testdata import (  # re-exported: the test data is part of the sandbox's surface
+    CARD_OFF_API_KEY,
+    CARD_OFF_DEALER_IBAN,
+    CARD_OFF_SECRET_KEY,
+    CUSTOMER_IBAN_BLOCKED,
+    CUSTOMER_IBAN_CANCELLED,
+    CUSTOMER_IBAN_FAILS,
+    CUSTOMER_IBAN_OK,
+    CUSTOMER_IBAN_REJECTED,
+    CUSTOMERS,
+    DEALER_IBAN_1,
+    DEALER_IBAN_2,
+    DEALER_IBAN_3,
+    DEMO_CREDENTIALS,
+    FINAL_STATUS,
+    SEED_HISTORY,
+    SEED_IBANS,
     TEST_API_KEY,
     TEST_SECRET_KEY,
-    wire.request_hash(TEST_API_KEY, TEST_SECRET_KEY),
-    CARD_OFF_API_KEY,
-    CARD_OFF_SECRET_KEY,
-    wire.request_hash(CARD_OFF_API_KEY, CARD_OFF_SECRET_KEY),
+    TEST_SECRETS,
 )
 
-# Assigned (dealer) IBANs, all with valid TR check digits.
-DEALER_IBAN_1 = "TR560006200000000000000101"  # id 1, Active, 125,000.00
-DEALER_IBAN_2 = "TR520004600000000000000102"  # id 2, Active, 48,250.75
-DEALER_IBAN_3 = "TR040001000000000000000103"  # id 3, Inactive, 0.00 (never debited)
-CARD_OFF_DEALER_IBAN = "TR830006700000000000000201"  # id 4, second dealer, 10,000.00
-
-# Customer IBANs for send-money.
-CUSTOMER_IBAN_OK = "TR880006400000000000001001"  # Pending → Completed (any other valid TR IBAN too)
-CUSTOMER_IBAN_BLOCKED = "TR540006400000000000002001"  # 403 at once: transfers to it refused
-CUSTOMER_IBAN_FAILS = "TR200006400000000000003001"  # Pending → Failed, balance credited back
-CUSTOMER_IBAN_REJECTED = "TR900006400000000000003002"  # Pending → Rejected, balance credited back
-CUSTOMER_IBAN_CANCELLED = "TR630006400000000000003003"  # Pending → Cancelled, balance credited back
-_FINAL_STATUS = {CUSTOMER_IBAN_FAILS: "Failed", CUSTOMER_IBAN_REJECTED: "Rejected",
-                 CUSTOMER_IBAN_CANCELLED: "Cancelled"}
+__all__ = [
+    "CARD_OFF_API_KEY", "CARD_OFF_DEALER_IBAN", "CARD_OFF_SECRET_KEY", "CUSTOMER_IBAN_BLOCKED",
+    "CUSTOMER_IBAN_CANCELLED", "CUSTOMER_IBAN_FAILS", "CUSTOMER_IBAN_OK", "CUSTOMER_IBAN_REJECTED",
+    "DEALER_IBAN_1", "DEALER_IBAN_2", "DEALER_IBAN_3", "DEMO_CREDENTIALS", "TEST_API_KEY", "TEST_SECRETS",
+    "TEST_SECRET_KEY", "EnigmaPaySandbox",
+]
 
 CREDIT_CARD_MINIMUM = Decimal("200.00")
 CREDIT_CARD_DISABLED = "Credit card feature is not enabled for your dealer account. Contact support to activate."
@@ -356,7 +353,7 @@ class EnigmaPaySandbox(Sandbox):
         txn = self._new_txn(
             dealer=dealer.api_key, type="withdrawal", amount=amount, status="Pending", iban_id=source.id,
             username=body["username"], customer_name=body["customer_name"], customer_iban=customer_iban,
-            description=body.get("description"), final_status=_FINAL_STATUS.get(customer_iban, "Completed"),
+            description=body.get("description"), final_status=FINAL_STATUS.get(customer_iban, "Completed"),
             due=time.monotonic() + self.completion_delay,
         )
         self._later(self.completion_delay, lambda: self._settle(txn))
@@ -484,48 +481,18 @@ def _page(status: int, title: str, content: str) -> Response:
     return Response(text, status=status, mimetype="text/html")
 
 
-# -- seed data ----------------------------------------------------------------------------------------
-# Turkish names on purpose (non-ASCII on the wire); the dotless i (U+0131) is a letter, not a typo.
-_BANKS = {
-    1: "Türkiye Garanti Bankası A.Ş.",  # noqa: RUF001
-    2: "Akbank T.A.Ş.",
-    3: "T.C. Ziraat Bankası A.Ş.",  # noqa: RUF001
-    4: "Yapı ve Kredi Bankası A.Ş.",  # noqa: RUF001
-}
-_CUSTOMERS = {
-    "ayse.yilmaz": ("Ayşe Yılmaz", "TR080006400000000000000501"),  # noqa: RUF001
-    "mdemir": ("Mehmet Demir", "TR800001200000000000000502"),
-    "zozturk": ("Zeynep Öztürk", "TR790001500000000000000503"),
-}
-
-
+# -- seed state ------------------------------------------------------------------------------------------
 def _seed_ibans() -> list[_Iban]:
-    owner, other = "Sandbox Bayi Ltd. Şti.", "Kartsiz Bayi A.Ş."
     return [
-        _Iban(1, TEST_API_KEY, DEALER_IBAN_1, owner, _BANKS[1], "Active", Decimal("125000.00")),
-        _Iban(2, TEST_API_KEY, DEALER_IBAN_2, owner, _BANKS[2], "Active", Decimal("48250.75")),
-        _Iban(3, TEST_API_KEY, DEALER_IBAN_3, owner, _BANKS[3], "Inactive", Decimal("0.00")),
-        _Iban(4, CARD_OFF_API_KEY, CARD_OFF_DEALER_IBAN, other, _BANKS[4], "Active", Decimal("10000.00")),
+        _Iban(id_, dealer, iban, owner, bank, status, Decimal(balance))
+        for id_, dealer, iban, owner, bank, status, balance in SEED_IBANS
     ]
-
-
-_SEED_HISTORY = (
-    # id, dealer, iban id, type, amount, when, customer username, description
-    (1001, TEST_API_KEY, 1, "deposit", "100000.00", "2025-11-20 10:15:00", "ayse.yilmaz", "Deposit"),
-    (1002, TEST_API_KEY, 1, "deposit", "20000.00", "2025-11-24 09:00:00", "mdemir", "Deposit"),
-    (1003, TEST_API_KEY, 1, "deposit", "5000.00", "2025-11-26 14:30:00", "zozturk", "Deposit"),
-    (1004, TEST_API_KEY, 2, "deposit", "50000.00", "2025-11-25 16:45:10", "ayse.yilmaz", "Deposit"),
-    (1005, TEST_API_KEY, 2, "withdrawal", "1749.25", "2025-11-26 11:20:00", "mdemir", "Withdrawal request"),
-    (1006, TEST_API_KEY, 3, "deposit", "1000.00", "2025-10-01 12:00:00", "zozturk", "Deposit"),
-    (1007, TEST_API_KEY, 3, "withdrawal", "1000.00", "2025-10-02 12:00:00", "zozturk", "Withdrawal request"),
-    (1008, CARD_OFF_API_KEY, 4, "deposit", "10000.00", "2025-11-22 08:30:00", "ayse.yilmaz", "Deposit"),
-)
 
 
 def _seed_transactions() -> list[_Txn]:
     rows = []
-    for id_, dealer, iban_id, type_, amount, when, username, description in _SEED_HISTORY:
-        name, iban = _CUSTOMERS[username]
+    for id_, dealer, iban_id, type_, amount, when, username, description in SEED_HISTORY:
+        name, iban = CUSTOMERS[username]
         moment = _at(when)
         rows.append(_Txn(id_, dealer, type_, Decimal(amount), "Completed", moment, moment, iban_id, username,
                          name, iban, description))

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from schwifty import IBAN
 
 from providers.base.client import RetryPolicy, Timeouts
-from providers.enigmapay import sandbox as testdata
-from providers.enigmapay import wire
+from providers.enigmapay import testdata, wire
 from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.sandbox import CUSTOMER_IBAN_OK, TEST_API_KEY, TEST_SECRET_KEY
 

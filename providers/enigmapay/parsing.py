@@ -1,0 +1,183 @@
+"""EnigmaPay answers → the records in ``types``. A KeyError, TypeError or ValueError
+raised here means the answer had an unexpected shape; the client turns it into
+ProviderInvalidResponse (or ProviderOutcomeUnknown after a payout)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from providers.base.money import Money
+from providers.enigmapay import wire
+from providers.enigmapay.types import (
+    CreditCardPayment,
+    DealerSettings,
+    Feature,
+    Iban,
+    IbanTransaction,
+    Payout,
+    StatusCallback,
+    TransactionStatus,
+    is_active,
+    normalise_status,
+)
+
+CURRENCY = "TRY"
+
+
+def _data(body: Any) -> Any:
+    if not isinstance(body, dict) or body.get("success") is not True:
+        raise ValueError("answer lacks success: true")
+    return body["data"]
+
+
+def _money(value: Any) -> Money:
+    return Money.parse(value, CURRENCY).quantized()
+
+
+def _percent(value: Any) -> Decimal:
+    # Not money, but Money.parse is the strict decimal reader (no float, no bool, no NaN).
+    return Money.parse(value, CURRENCY).amount
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an id")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer id, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _required_text(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("missing text")
+    return text
+
+
+def _rows(value: Any) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        raise TypeError("expected a list of objects")
+    return value
+
+
+def _feature(section: dict) -> Feature:
+    raw = _required_text(section["status"])
+    return Feature(active=is_active(raw), raw_status=raw)
+
+
+def build_settings(body: Any) -> DealerSettings:
+    data = _data(body)
+    card, eiban, manual = data["credit_card"], data["eiban"], data["manual_iban"]
+    return DealerSettings(
+        credit_card=_feature(card),
+        credit_card_commission=_percent(card["commission"]),
+        eiban=_feature(eiban),
+        eiban_deposit_commission=_percent(eiban["deposit_commission"]),
+        eiban_withdrawal_commission=_percent(eiban["withdrawal_commission"]),
+        eiban_withdrawal_fee=_money(eiban.get("withdrawal_fee") or "0"),
+        manual_iban=_feature(manual),
+        manual_iban_deposit_commission=_percent(manual["deposit_commission"]),
+        info=_text(body.get("info")) or "",
+    )
+
+
+def _build_iban(row: dict) -> Iban:
+    raw = _required_text(row["status"])
+    return Iban(
+        id=_int(row["id"]),
+        iban=_required_text(row["iban"]),
+        owner_name=_text(row.get("owner_name")) or "",
+        bank_name=_text(row.get("bank_name")) or "",
+        active=is_active(raw),
+        raw_status=raw,
+        balance=_money(row["balance"]),
+    )
+
+
+def build_ibans(body: Any) -> tuple[Iban, ...]:
+    return tuple(_build_iban(row) for row in _rows(_data(body)))
+
+
+def _build_iban_transaction(row: dict) -> IbanTransaction:
+    raw = _required_text(row["status"])
+    return IbanTransaction(
+        id=_int(row["id"]),
+        type=_required_text(row["type"]),
+        amount=_money(row["amount"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        username=_text(row.get("username")),
+        customer_name=_text(row.get("customer_name")),
+        customer_iban=_text(row.get("customer_iban")),
+        description=_text(row.get("description")),
+        created_at=wire.parse_timestamp(_required_text(row["created_at"])),
+        completed_at=wire.parse_timestamp(row.get("completed_at")),
+    )
+
+
+def build_iban_transactions(body: Any) -> tuple[IbanTransaction, ...]:
+    return tuple(_build_iban_transaction(row) for row in _rows(_data(body)))
+
+
+def build_payout(body: Any, requested: Decimal) -> Payout:
+    data = _data(body)
+    # The doc shows no send-money answer; the id is read under either name it could have.
+    raw = _text(data.get("status")) or ""
+    amount = data.get("amount")
+    return Payout(
+        transaction_id=_int(data["transaction_id"] if "transaction_id" in data else data["id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(amount) if amount is not None else Money(requested, CURRENCY),
+    )
+
+
+def build_transaction_status(body: Any) -> TransactionStatus:
+    data = _data(body)
+    raw = _required_text(data["status"])
+    return TransactionStatus(
+        transaction_id=_int(data["id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(data["amount"]),
+        created_at=wire.parse_timestamp(_required_text(data["created_at"])),
+        completed_at=wire.parse_timestamp(data.get("completed_at")),
+    )
+
+
+def build_credit_card_payment(body: Any) -> CreditCardPayment:
+    data = _data(body)
+    if data.get("currency", CURRENCY) != CURRENCY:
+        raise ValueError("credit card payment in an unexpected currency")
+    return CreditCardPayment(
+        transaction_id=_int(data["transaction_id"]),
+        order_id=_required_text(data["order_id"]),
+        payment_url=_required_text(data["payment_url"]),
+        amount=_money(data["amount"]),
+    )
+
+
+def build_status_callback(data: Any) -> StatusCallback:
+    if not isinstance(data, dict):
+        raise TypeError("callback body is not a JSON object")
+    raw = _required_text(data["status"])
+    return StatusCallback(
+        transaction_id=_int(data["transaction_id"]),
+        status=normalise_status(raw),
+        raw_status=raw,
+        amount=_money(data["amount"]),
+        username=_text(data.get("username")),
+        description=_text(data.get("description")),
+        completed_at=wire.parse_timestamp(data.get("completed_at")),
+    )
