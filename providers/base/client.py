@@ -211,22 +211,22 @@ class ProviderClient:
 
             reply = self._parse(response)
             self._log(method, url, operation, reply, started, json_body or form)
-            if reply.status in documented or reply.status in ok:
-                break
+            if reply.status in ok:
+                if reply.body is _UNPARSEABLE or (reply.body is None and not allow_empty):
+                    raise self._unreadable(reply, operation, moves_money)
+                return reply
+            if reply.status in documented:
+                # A documented answer is the upstream's word; a callable spec may decide
+                # that this one is not (e.g. a bare 500 where a business 500 is documented).
+                error = self._documented_error(documented[reply.status], reply, operation)
+                if error is not None:
+                    raise error
             if reply.status >= 500 and safe and attempt + 1 < self.retry.attempts:
                 time.sleep(self.retry.delay(attempt))
                 attempt += 1
                 continue
             break
 
-        if reply.status in ok:
-            if reply.body is _UNPARSEABLE or (reply.body is None and not allow_empty):
-                raise self._unreadable(reply, operation, moves_money)
-            return reply
-        if reply.status in documented:
-            error = self._documented_error(documented[reply.status], reply, operation)
-            if error is not None:
-                raise error
         if moves_money and reply.status in (500, 502, 504):
             raise errors.ProviderOutcomeUnknown(
                 provider=self.provider,

@@ -127,7 +127,12 @@ def scrub(text: str, extra_values: Iterable[str | None] = ()) -> str:
     if not text:
         return text
     for value in sorted((v for v in extra_values if v and len(v) >= 4), key=len, reverse=True):
-        text = text.replace(value, MASK)
+        if len(value) < 8 and value.isalnum():
+            # A short value (an OTP, a PIN) only where it stands alone, so that it does
+            # not mangle longer numbers that happen to contain it.
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", MASK, text)
+        else:
+            text = text.replace(value, MASK)
     pattern = secrets_registry.pattern()
     if pattern is not None:
         text = pattern.sub(MASK, text)

@@ -116,14 +116,22 @@ def test_verify_transaction_is_a_read_and_is_retried(checkout, sandbox, fault, o
     assert hits(sandbox, "/verify-transaction") == 2
 
 
-def test_verify_transaction_bare_500_is_unavailable_not_a_refusal(checkout, sandbox):
+def test_verify_transaction_bare_500_is_retried_not_a_refusal(checkout, sandbox):
     client, authorized, _ = checkout
     arm_fault(sandbox, "vospay", "verify_transaction", "500")
+    # A 500 without Vospay's error shape is a fault, not the documented refusal: the
+    # read is retried and the second answer stands.
+    assert verdict(client, authorized) == "Invalid"  # not finalized yet
+    assert hits(sandbox, "/verify-transaction") == 2
+
+
+def test_verify_transaction_bare_500_every_time_is_unavailable(checkout, sandbox):
+    client, authorized, _ = checkout
+    arm_fault(sandbox, "vospay", "verify_transaction", "500", count=5)
     with pytest.raises(ProviderUnavailable) as e:
         verdict(client, authorized)
     assert (e.value.code, e.value.http_status) == ("http_500", 500)
-    # The shared _request stops at a documented status even when the spec declines it.
-    assert hits(sandbox, "/verify-transaction") == 1
+    assert hits(sandbox, "/verify-transaction") == 3
 
 
 # -- finalize: moves money, sent once -------------------------------------------------------
