@@ -121,7 +121,7 @@ def test_verify_transaction_bare_500_is_retried_not_a_refusal(checkout, sandbox)
     arm_fault(sandbox, "vospay", "verify_transaction", "500")
     # A 500 without Vospay's error shape is a fault, not the documented refusal: the
     # read is retried and the second answer stands.
-    assert verdict(client, authorized) == "Invalid"  # not finalized yet
+    assert verdict(client, authorized) == "failed"  # "Invalid": not finalized yet
     assert hits(sandbox, "/verify-transaction") == 2
 
 
