@@ -92,8 +92,11 @@ class SandboxServer:
             sandbox = self.sandboxes.get(body.pop("provider", None))
             if sandbox is None:
                 return json_response({"message": "unknown provider"}, 400)
-            with sandbox.lock:
-                return json_response(sandbox.configure(body))
+            try:
+                with sandbox.lock:
+                    return json_response(sandbox.configure(body))
+            except (TypeError, ValueError, KeyError) as e:
+                return json_response({"message": f"bad config value: {e}"}, 400)
         if action == "callbacks" and request.method == "GET":
             sandbox = self.sandboxes.get(request.args.get("provider"))
             if sandbox is None:

@@ -134,6 +134,7 @@ class Sandbox:
         self._timers = []
         self.callbacks = []
         self.received.clear()
+        self.completion_delay = type(self).completion_delay
 
     def configure(self, options: dict) -> dict:
         """Tune the sandbox at run time (``POST /_sandbox/config``)."""
