@@ -317,14 +317,15 @@ class EnayaPayClient(ProviderClient):
 
     @contextmanager
     def _maybe_applied(self, consequence: str) -> Iterator[None]:
-        """A timeout on a call that changes state: say what may have happened."""
+        """No answer to a call that changes state (timeout, dropped connection): say
+        what may have happened."""
         try:
             yield
         except Unavailable as e:
-            if e.http_status is not None or e.code != "timeout":
+            if e.http_status is not None or e.code not in ("timeout", "connection_failed"):
                 raise
-            raise Unavailable(f"EnayaPay did not answer in time; {consequence}.", provider=self.provider,
-                              operation=e.operation, code="timeout") from e
+            raise Unavailable(f"EnayaPay did not answer; {consequence}.", provider=self.provider,
+                              operation=e.operation, code=e.code) from e
 
 
 def _account_status(body: dict) -> AccountStatus:
