@@ -215,16 +215,18 @@ class ProviderClient:
                 if reply.body is _UNPARSEABLE or (reply.body is None and not allow_empty):
                     raise self._unreadable(reply, operation, moves_money)
                 return reply
-            if reply.status in documented:
-                # A documented answer is the upstream's word; a callable spec may decide
-                # that this one is not (e.g. a bare 500 where a business 500 is documented).
-                error = self._documented_error(documented[reply.status], reply, operation)
-                if error is not None:
-                    raise error
+            # A safe call is retried through any 5xx, documented or not; the documented
+            # meaning applies to the answer that stands.
             if reply.status >= 500 and safe and attempt + 1 < self.retry.attempts:
                 time.sleep(self.retry.delay(attempt))
                 attempt += 1
                 continue
+            if reply.status in documented:
+                # A callable spec may decide this answer is not the documented one
+                # (e.g. a bare 500 where a business 500 is documented).
+                error = self._documented_error(documented[reply.status], reply, operation)
+                if error is not None:
+                    raise error
             break
 
         if moves_money and reply.status in (500, 502, 504):
