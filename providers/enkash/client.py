@@ -214,7 +214,7 @@ class EnKashClient(ProviderClient):
         }
         reply = self._call(
             "POST", "/api/v0/payment/submit", operation=op, json_body=body, moves_money=True,
-            sensitive=(card.number, card.cvv) if card else (),
+            sensitive=(card.digits, card.number, card.cvv) if card else (),
         )
         return self._result(op, reply, _payload(Payment.from_payload), moves_money=True)
 

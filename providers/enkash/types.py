@@ -540,10 +540,14 @@ class CardDetail:
     def __repr__(self) -> str:
         return f"CardDetail(holder_name=<redacted>, number={mask_pan(self.number)!r}, cvv=<redacted>)"
 
+    @property
+    def digits(self) -> str:
+        return "".join(ch for ch in self.number if ch.isdigit())
+
     def wire(self) -> dict[str, str]:
         return {
             "cardHolderName": self.holder_name,
-            "cardNumber": "".join(ch for ch in self.number if ch.isdigit()),
+            "cardNumber": self.digits,
             "cvv": self.cvv,
             "expiry": self.expiry,
         }

@@ -4,6 +4,7 @@ change; ``parse_notify_callback`` reads it; order_status confirms it."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -12,10 +13,11 @@ from providers.base.errors import ProviderInvalidResponse
 from providers.base.money import Money
 from providers.enkash.client import CardDetail, parse_notify_callback
 from providers.enkash.sandbox_data import DEMO_MERCHANT, notify_checksum
-from providers.enkash.testing import NotifyReceiver, sandbox_client
+from providers.enkash.testing import NotifyReceiver, sandbox_client, wait_for
 
 CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
 CARD_LATER = CardDetail("Asha Rao", "4100000000000019", "123", "12/39")
+CARD_STUCK = CardDetail("Asha Rao", "4100000000000043", "123", "12/39")
 
 
 @pytest.fixture
@@ -63,11 +65,19 @@ def test_successful_card_payment_is_notified(client, sb, receiver):
 
 def test_pending_payment_is_notified_when_the_bank_confirms(client, sb, receiver):
     order(client, receiver.url)
-    client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="DEBIT_CARD", card=CARD_LATER)
-    assert receiver.received == []  # nothing while pending with the bank
+    payment = client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="DEBIT_CARD",
+                                           card=CARD_LATER)
+    assert payment.raw_status == "PENDING_WITH_BANK"
     notice = parse_notify_callback(receiver.wait(1)[0]["body"])
     assert (notice.raw_transaction_status, notice.raw_order_status) == ("SUCCESS", "PAID")
-    assert sb.callbacks[0]["status"] == 200
+    wait_for(lambda: sb.callbacks[0]["status"] == 200)
+
+
+def test_no_notify_while_pending_with_the_bank(client, sb, receiver):
+    order(client, receiver.url)
+    client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="CREDIT_CARD", card=CARD_STUCK)
+    time.sleep(0.3)  # longer than the completion delay
+    assert receiver.received == [] and sb.callbacks == []
 
 
 def test_failed_upi_payment_is_notified(client, sb, receiver):

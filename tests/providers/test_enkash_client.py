@@ -80,10 +80,10 @@ def test_token_has_its_expiry_and_is_cached(client, sb):
 
 def test_token_is_renewed_shortly_before_expiry(client, sb):
     with sb.lock:
-        sb.configure({"token_ttl": 1.0})
+        sb.configure({"token_ttl": 1.5})
     first = client.authorization_token()
     new_order(client, "ORD1")
-    time.sleep(0.85)  # inside the last fifth of the token's life: renew before using it
+    time.sleep(1.3)  # inside the last fifth of the token's life: renew before using it
     client.order_status(order_id="ORD1")
     second = client.authorization_token()
     assert second.token != first.token
@@ -200,6 +200,8 @@ def test_card_payment_succeeds_at_once(client, sb):
 
 
 def test_card_payment_pending_with_bank_completes_later(client, sb):
+    with sb.lock:
+        sb.configure({"completion_delay": 0.6})
     new_order(client)
     payment = client.submit_payment_detail(order_id="ORD1001", amount="1250.50", payment_mode="DEBIT_CARD",
                                            card=CARD_LATER)
