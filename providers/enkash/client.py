@@ -10,7 +10,8 @@ Policy that is not obvious:
   safe even for a payment.
 - Every answer is an envelope ``{response_code, response_message, payload}``; a non-zero
   ``response_code`` is a failure even under HTTP 200.
-- Reads (GET, and the two ``search`` POSTs, which only read) are retried with backoff.
+- Reads (GET, and the three ``search`` POSTs, which only read) are retried with backoff,
+  and so are the token call (it only issues a token) and ``cancel_qr_code`` (idempotent).
   ``refund`` carries a ``requestId`` that EnKash uses to recognise a repeat, so it is
   retried too; should it still get no answer it is an unknown outcome, resolved by
   sending the same requestId again or by ``transaction_status``.
@@ -23,7 +24,8 @@ Policy that is not obvious:
   ``parse_notify_callback`` but never trusted: its checksum algorithm is not public, so
   the order is confirmed with ``order_status`` before anything changes.
 - Card data (number, CVV, expiry, holder) travels in one ``cardDetail`` object that is
-  masked by key in every log line; the PAN is also registered as a secret to scrub.
+  masked by key in every log line; the PAN and CVV are also scrubbed, as per-request
+  secrets, from this client's log lines and errors.
 """
 
 from __future__ import annotations
