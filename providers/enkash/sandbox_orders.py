@@ -192,7 +192,7 @@ class OrdersMixin:
         })
 
 
-    # -- sandbox only: the payer, the hosted checkout, the settlement run ---------------
+    # -- sandbox only: the hosted checkout and the payer --------------------------------
     def _order_by_enkash_id(self, enkash_order_id: str) -> dict | None:
         key = self.orders_by_enkash_id.get(enkash_order_id)
         return self.orders.get(key) if key else None
