@@ -29,12 +29,26 @@ class SuiteLogCapture(logging.Handler):
 
 
 SUITE_LOG = SuiteLogCapture()
+CAPTURED_LOGGERS = ("providers", "payments", "accounts", "config")
+
+
+def _attach_suite_log() -> None:
+    # On the named loggers, not the root: Django's dictConfig and Celery's worker both
+    # replace the root logger's handlers.
+    for name in CAPTURED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        if SUITE_LOG not in logger.handlers:
+            logger.addHandler(SUITE_LOG)
 
 
 def pytest_configure(config):
-    logging.getLogger().addHandler(SUITE_LOG)
-    for name in ("providers", "payments", "accounts"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    _attach_suite_log()
+
+
+@pytest.fixture(autouse=True)
+def _suite_log_attached():
+    _attach_suite_log()
 
 
 @pytest.fixture(scope="session")

@@ -132,6 +132,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Workers keep Django's LOGGING (and so its redacting filter) instead of replacing the
+# root logger's handlers with Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API ---------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -213,6 +213,8 @@ class ProviderClient:
             self._log(method, url, operation, reply, started, json_body or form)
             if reply.status in ok:
                 if reply.body is _UNPARSEABLE or (reply.body is None and not allow_empty):
+                    # Not retried, even when safe: a garbled answer means a broken
+                    # upstream, and repeating the call only adds load to it.
                     raise self._unreadable(reply, operation, moves_money)
                 return reply
             # A safe call is retried through any 5xx, documented or not; the documented

@@ -138,7 +138,23 @@ def scrub(text: str, extra_values: Iterable[str | None] = ()) -> str:
         text = pattern.sub(MASK, text)
     for regex, replacement in _PATTERNS:
         text = regex.sub(replacement, text)
-    return _PAN_RE.sub(lambda m: mask_pan(m.group(0)), text)
+    return _PAN_RE.sub(_mask_if_card_number, text)
+
+
+def _mask_if_card_number(match: re.Match[str]) -> str:
+    """Only a Luhn-valid run is a card number: timestamps and ids stay readable."""
+    digits = re.sub(r"\D", "", match.group(0))
+    return mask_pan(digits) if luhn_valid(digits) else match.group(0)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
 
 
 class RedactingFilter(logging.Filter):

@@ -100,8 +100,8 @@ SESSION_REJECTED = (
 class VospayClient(ProviderClient):
     provider: ClassVar[str] = PROVIDER
     currency: ClassVar[str] = CURRENCY
-    # OTPs travel as "code"; NIK and birth date are personal data.
-    redact_keys: ClassVar[tuple[str, ...]] = ("code", "nik", "dateOfBirth", "facebookAccount")
+    # OTPs travel as "code"; NIK, birth date and the account number are personal data.
+    redact_keys: ClassVar[tuple[str, ...]] = ("code", "nik", "dateOfBirth", "facebookAccount", "vospayNumber")
 
     def __init__(
         self,

@@ -123,12 +123,13 @@ def test_a_connection_that_never_opens_is_retried_even_for_a_post():
     assert excinfo.value.code == "connection_failed"  # not "unknown": the upstream never saw it
 
 
-def test_malformed_json_on_a_read_is_an_invalid_response(demo):
+def test_malformed_json_on_a_read_is_an_invalid_response_and_not_retried(demo):
     app, client = demo
     app.faults.arm("demo", "balance", "malformed")
     with pytest.raises(errors.ProviderInvalidResponse) as excinfo:
         client.balance()
     assert excinfo.value.code == "malformed_json"
+    assert len(app.received) == 1
 
 
 def test_4xx_is_rejected_with_the_upstream_message_redacted(demo):
