@@ -8,7 +8,7 @@
     GET    /_sandbox/callbacks?provider=NAME   callbacks sent so far
 
 Faults: timeout (answer after ``delay`` s), 500 / 502 / 503, malformed (broken JSON),
-slow (answer after ``delay`` s), reset. With ``act`` the sandbox performs the operation
+slow (answer after ``delay`` s). With ``act`` the sandbox performs the operation
 before failing (a timeout acts by default: the money moved but the answer was lost).
 """
 
@@ -68,10 +68,16 @@ class SandboxServer:
             provider = body.get("provider")
             if provider not in self.sandboxes:
                 return json_response({"message": f"unknown provider {provider!r}"}, 400)
+            operation = body.get("operation", "*")
+            known = self.sandboxes[provider].operations()
+            if operation != "*" and operation not in known:
+                return json_response(
+                    {"message": f"unknown operation {operation!r}; one of: {', '.join(sorted(known))}"}, 400
+                )
             try:
                 self.faults.arm(
                     provider,
-                    body.get("operation", "*"),
+                    operation,
                     str(body.get("fault")),
                     count=int(body.get("count", 1)),
                     delay=float(body.get("delay", 3.0)),

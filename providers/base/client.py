@@ -150,8 +150,15 @@ class ProviderClient:
     def add_secrets(self, *values: str | None) -> None:
         """Long-lived secrets (credentials): scrubbed from this client's logs and errors,
         and registered process-wide for the logging filter."""
-        self._secrets.extend(v for v in values if v)
+        self.add_request_secrets(*values)
         register_secrets(*values)
+
+    def add_request_secrets(self, *values: str | None) -> None:
+        """Per-request secrets (passwords, OTPs, PANs, IPINs, user tokens): scrubbed from
+        this client's log lines and errors only, never kept process-wide."""
+        for value in values:
+            if value and value not in self._secrets:
+                self._secrets.append(value)
 
     def _request(
         self,
@@ -175,9 +182,7 @@ class ProviderClient:
         ok = frozenset(ok)
         documented = documented or {}
         safe = method in SAFE_METHODS if safe is None else safe
-        # Per-request secrets (passwords, OTPs, PANs, user tokens) are scrubbed from this
-        # client's log lines and errors only; they are not kept process-wide.
-        self._secrets.extend(v for v in sensitive if v)
+        self.add_request_secrets(*sensitive)
         url = f"{self.base_url}/{path.lstrip('/')}"
         kwargs = self._auth(operation)
         all_headers = {"Accept": "application/json", **kwargs.pop("headers", {}), **(headers or {})}
@@ -196,6 +201,9 @@ class ProviderClient:
                     data=form,
                     headers=all_headers,
                     timeout=(self.timeouts.connect, self.timeouts.read),
+                    # A redirect is an answer, never followed: following it would re-send
+                    # auth headers (x-api-key, X-Hash...) to wherever Location points.
+                    allow_redirects=False,
                     **kwargs,
                 )
             except requests.RequestException as e:

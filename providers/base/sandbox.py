@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 logger = logging.getLogger("providers.sandbox")
 
-FAULT_KINDS = ("timeout", "500", "502", "503", "malformed", "slow", "reset")
+FAULT_KINDS = ("timeout", "500", "502", "503", "malformed", "slow")
 
 
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), endpoint: str | None = None):
@@ -71,6 +71,8 @@ class FaultRegistry:
             act: bool | None = None) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
         with self._lock:
             self._faults.setdefault((provider, operation), deque()).append(
                 Fault(kind=kind, remaining=count, delay=delay, act=act)
@@ -183,6 +185,10 @@ class Sandbox:
         if fault.kind == "malformed":
             return Response(b'{"success": tru', status=response.status_code, mimetype="application/json")
         return self.fault_response(fault)
+
+    def operations(self) -> set[str]:
+        """The operation names faults can be armed for (the route endpoints)."""
+        return set(self._handlers)
 
     def fault_response(self, fault: Fault) -> Response:
         status = int(fault.kind)

@@ -172,7 +172,7 @@ class EnayaPayClient(ProviderClient):
                               sensitive=(otp,))
         result = self._result("verify", reply, lambda body: Verification(
             phone=phone, user_name=_text(body["user_name"]), token=_text(body["token"])))
-        self.add_secrets(result.token)
+        self.add_request_secrets(result.token)
         return result
 
     def login(self, *, phone: str, password: str) -> AccountStatus:
@@ -223,7 +223,7 @@ class EnayaPayClient(ProviderClient):
         only the user should decide to make.
         """
         pan, expiry = _card_number(pan), _expiry(expiry)
-        self.add_secrets(pan, ipin, token)
+        self.add_request_secrets(pan, ipin, token)
         request_uuid = str(uuidlib.uuid4())
         block = encrypt_ipin(self._public_key(), uuid=request_uuid, ipin=ipin)
         documented = self._documented(

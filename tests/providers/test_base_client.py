@@ -33,6 +33,11 @@ class CounterSandbox(Sandbox):
     def refused(self, request):
         return json_response({"message": "Insufficient balance for card 4111111111111111"}, 422)
 
+    @route("/moved", methods=("POST",))
+    def moved(self, request):
+        # A 302 that points elsewhere: the client must not follow it with its auth headers.
+        return json_response(None, 302, headers={"Location": request.args["to"]})
+
     @route("/login", methods=("POST",))
     def login(self, request):
         return json_response({"message": "bad key"}, 401)
@@ -52,6 +57,10 @@ class DemoClient(ProviderClient):
 
     def login(self):
         return self._request("POST", "/login", operation="login")
+
+    def moved(self, to: str):
+        return self._request("POST", "/moved", operation="moved", params={"to": to},
+                             headers={"x-api-key": "demo-key-never-forwarded"})
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +126,28 @@ def test_a_503_on_a_money_moving_post_means_nothing_happened(demo):
 
 
 def test_a_connection_that_never_opens_is_retried_even_for_a_post():
-    client = DemoClient(base_url="http://127.0.0.1:9", timeouts=Timeouts(0.5, 0.5), retry=RetryPolicy(2, 0.01, 0.02))
+    client = DemoClient(base_url="http://127.0.0.1:9", timeouts=Timeouts(0.5, 0.5), retry=RetryPolicy(3, 0.01, 0.02))
+    attempts = []
+    send = client.session.request
+    client.session.request = lambda *a, **kw: attempts.append(a) or send(*a, **kw)
     with pytest.raises(errors.ProviderUnavailable) as excinfo:
         client.payout()
     assert excinfo.value.code == "connection_failed"  # not "unknown": the upstream never saw it
+    assert len(attempts) == 3
+
+
+def test_a_redirect_is_an_answer_and_never_followed(demo):
+    _, client = demo
+    elsewhere = CounterSandbox(faults=FaultRegistry())
+    httpd = make_server("127.0.0.1", 0, elsewhere, threaded=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(errors.ProviderRejected) as excinfo:
+            client.moved(to=f"http://127.0.0.1:{httpd.server_port}/balance")
+    finally:
+        httpd.shutdown()
+    assert excinfo.value.http_status == 302
+    assert list(elsewhere.received) == []  # nothing, and so no API key, reached the other host
 
 
 def test_malformed_json_on_a_read_is_an_invalid_response_and_not_retried(demo):

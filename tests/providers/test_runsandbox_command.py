@@ -52,8 +52,14 @@ def test_runsandbox_serves_every_provider_and_stops_on_sigterm(sandbox_process):
     armed = requests.post(f"{url}/_sandbox/faults", json={"provider": "enigmapay", "operation": "ibans",
                                                           "fault": "503"}, timeout=2)
     assert armed.status_code == 201
-    assert requests.post(f"{url}/_sandbox/faults", json={"provider": "enigmapay", "fault": "explode"},
-                         timeout=2).status_code == 400
+    for bad in ({"provider": "enigmapay", "fault": "explode"},
+                {"provider": "enigmapay", "operation": "no_such_operation", "fault": "503"},
+                {"provider": "enigmapay", "operation": "ibans", "fault": "503", "count": 0},
+                {"provider": "paypal", "fault": "503"}):
+        answer = requests.post(f"{url}/_sandbox/faults", json=bad, timeout=2)
+        assert answer.status_code == 400, bad
+        assert answer.json()["message"]
+    assert len(requests.get(f"{url}/_sandbox/faults", timeout=2).json()["armed"]) == 1
     process.terminate()
     output, _ = process.communicate(timeout=10)
     assert process.returncode == 0
