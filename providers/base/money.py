@@ -27,10 +27,11 @@ class Money:
 
     @classmethod
     def parse(cls, value: object, currency: str) -> Money:
-        """From an upstream number or string. Floats go through str() so that 125000.1
-        becomes Decimal('125000.1'), not its binary approximation."""
-        if isinstance(value, bool) or value is None:
-            raise InvalidAmount(f"Not an amount: {value!r}")
+        """From an upstream number (int or Decimal: the client parses JSON numbers with
+        a fraction as Decimal) or string. A float is refused: it may already have lost
+        digits."""
+        if isinstance(value, bool | float) or value is None:
+            raise InvalidAmount(f"Not an exact amount: {value!r}")
         try:
             amount = Decimal(str(value).replace(",", "") if isinstance(value, str) else str(value))
         except InvalidOperation as e:

@@ -27,7 +27,6 @@ Policy that is not obvious:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -35,7 +34,7 @@ from typing import Any
 
 import requests
 
-from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts, load_json
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -288,7 +287,7 @@ def parse_status_callback(body: bytes | str | Mapping[str, Any]) -> StatusCallba
     """Read EnigmaPay's status callback. It is unsigned: confirm with ``transaction_status``
     before applying it. A body that cannot be read raises ProviderInvalidResponse."""
     try:
-        data = json.loads(body) if isinstance(body, bytes | str) else dict(body)
+        data = load_json(body)
         return parsing.build_status_callback(data)
     except (ValueError, KeyError, TypeError, AttributeError, InvalidAmount) as e:
         raise ProviderInvalidResponse(

@@ -30,7 +30,6 @@ Policy that is not obvious:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -40,7 +39,7 @@ from urllib.parse import quote
 import requests
 
 from providers.base import errors
-from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts, load_json
 from providers.base.money import Money
 from providers.enkash import codes, tokens, validation
 from providers.enkash.types import (
@@ -466,7 +465,7 @@ def parse_notify_callback(body: bytes | str | dict) -> NotifyCallback:
     """Read the notify EnKash POSTs to an order's notifyUrl. Untrusted: its checksum
     algorithm is not public, so confirm with ``order_status`` before acting on it."""
     try:
-        data = json.loads(body) if isinstance(body, bytes | str) else body
+        data = load_json(body)
         if not isinstance(data, dict):
             raise TypeError("the notify body is not a JSON object")
         return NotifyCallback.from_body(data)

@@ -49,7 +49,7 @@ from urllib.parse import quote
 import requests
 
 from providers.base import errors
-from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts, load_json
 from providers.base.money import Money
 from providers.vospay.errors import AccountLocked, CreditLimited
 from providers.vospay.types import (
@@ -405,7 +405,7 @@ def parse_notify_callback(body: bytes | str | dict) -> NotifyCallback:
     """Read the body Vospay POSTs to ``notifyEndpoint``. Unsigned: confirm with
     ``verify_transaction`` before acting on it."""
     try:
-        data = json.loads(body) if isinstance(body, bytes | str) else body
+        data = load_json(body)
         if not isinstance(data, dict):
             raise TypeError("not an object")
         raw = str(data["status"])

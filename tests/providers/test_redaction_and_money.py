@@ -68,14 +68,15 @@ def test_the_logging_filter_scrubs_messages_arguments_and_tracebacks():
 
 
 def test_money_parses_upstream_numbers_without_float_error():
-    assert Money.parse(125000.1, "TRY").amount == Decimal("125000.1")
+    assert Money.parse(Decimal("125000.1"), "TRY").amount == Decimal("125000.1")
+    assert Money.parse(125000, "TRY").amount == Decimal("125000")
     assert Money.parse("125,000.00", "TRY").amount == Decimal("125000.00")
     assert Money.from_minor(74200, "AUD") == Money(Decimal("742.00"), "AUD")
     assert Money(Decimal("742.00"), "AUD").to_minor() == 74200
     assert Money(Decimal("15000"), "IDR").to_minor() == 15000
 
 
-@pytest.mark.parametrize("bad", [None, True, "abc", "NaN", "Infinity", ""])
+@pytest.mark.parametrize("bad", [None, True, 0.1, "abc", "NaN", "Infinity", ""])
 def test_money_refuses_non_amounts(bad):
     with pytest.raises(InvalidAmount):
         Money.parse(bad, "TRY")
