@@ -9,5 +9,6 @@ test:  ## install what the tests need and run the whole suite
 lint:
 	.venv/bin/ruff check .
 
-sandbox:  ## only the five provider sandboxes, on port 8100
-	.venv/bin/python manage.py runsandbox --port 8100
+SANDBOX_PORT ?= 8100
+sandbox:  ## only the five provider sandboxes (make sandbox SANDBOX_PORT=8200)
+	.venv/bin/python manage.py runsandbox --port $(SANDBOX_PORT)

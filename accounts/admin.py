@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import Customer, Membership, Merchant, User
+from accounts.phones import InvalidPhone, phone_to_e164
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,8 +35,25 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "merchant"]
 
 
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["merchant", "phone", "name", "email"]
+
+    def clean(self):
+        data = super().clean()
+        merchant, phone = data.get("merchant"), data.get("phone")
+        if merchant and phone:
+            try:
+                data["phone"] = phone_to_e164(phone, country=merchant.country)
+            except InvalidPhone as e:
+                self.add_error("phone", str(e))
+        return data
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ["phone", "name", "email", "merchant", "created_at"]
     list_filter = ["merchant"]
     search_fields = ["phone", "name", "email"]

@@ -1,45 +1,4 @@
-from __future__ import annotations
-
 from django import forms
-
-from providers.models import ProviderConnection
-from providers.registry import PROVIDER_CHOICES, get_spec
-
-
-class ConnectionForm(forms.Form):
-    """Add a connection, or rotate its secrets. Secret inputs are write-only: they are
-    never rendered back, and a blank one keeps the stored value."""
-
-    provider = forms.ChoiceField(choices=PROVIDER_CHOICES)
-    mode = forms.ChoiceField(choices=ProviderConnection.Mode.choices)
-    base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
-
-    def __init__(self, *args, provider: str, editing: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        spec = get_spec(provider)
-        self.fields["provider"].initial = provider
-        self.fields["provider"].widget = forms.HiddenInput()
-        if editing:
-            self.fields["mode"].disabled = True
-        for name in spec.credential_names:
-            required = name in spec.required_credentials and not editing
-            help_text = "Leave blank to keep the stored value." if editing else ""
-            if name not in spec.required_credentials:
-                help_text = f"Optional. {help_text}".strip()
-            self.fields[f"credential_{name}"] = forms.CharField(
-                label=name.replace("_", " ").capitalize(),
-                required=required,
-                strip=True,
-                help_text=help_text,
-                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-            )
-
-    def credentials(self) -> dict[str, str]:
-        return {
-            key.removeprefix("credential_"): value
-            for key, value in self.cleaned_data.items()
-            if key.startswith("credential_") and value
-        }
 
 
 class SwitchMerchantForm(forms.Form):

@@ -1,19 +1,26 @@
 """Connections in admin: secrets are write-only. The stored credentials are shown
 masked; new values typed in the form replace those of the same name."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
+from django.views.decorators.debug import sensitive_post_parameters
 
+from providers.forms import WriteOnlyTextarea, parse_credential_lines
 from providers.models import ProviderConnection
-from providers.services import ConnectionInputError, connection_test, connection_upsert, connection_validate
+from providers.services import ConnectionInputError, connection_upsert, connection_validate
+from providers.tasks import connection_check
 
 
 class ConnectionAdminForm(forms.ModelForm):
     base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
     new_credentials = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        widget=WriteOnlyTextarea(attrs={"rows": 3, "autocomplete": "off"}),
         help_text="One NAME=VALUE per line (e.g. api_key=...). Blank keeps the stored secrets. "
         "Values are encrypted and never shown again.",
     )
@@ -23,15 +30,10 @@ class ConnectionAdminForm(forms.ModelForm):
         fields = ["merchant", "provider", "mode", "base_url"]
 
     def clean_new_credentials(self):
-        credentials = {}
-        for line in self.cleaned_data["new_credentials"].splitlines():
-            if not line.strip():
-                continue
-            name, sep, value = line.partition("=")
-            if not sep:
-                raise forms.ValidationError("Each line must be NAME=VALUE.")
-            credentials[name.strip()] = value.strip()
-        return credentials
+        try:
+            return parse_credential_lines(self.cleaned_data["new_credentials"])
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from None
 
     def clean(self):
         data = super().clean()
@@ -89,9 +91,17 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         fixed = ["merchant", "provider", "mode"] if obj is not None else []
         return [*fixed, *self.readonly_fields]
 
-    @admin.action(description="Test the selected connections")
+    @method_decorator(sensitive_post_parameters("new_credentials"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Test the selected connections (in the background)")
     def test_connections(self, request, queryset):
-        for connection in queryset:
-            result = connection_test(connection=connection)
-            level = messages.SUCCESS if result.ok else messages.ERROR
-            self.message_user(request, f"{connection}: {result.message}", level)
+        # Provider calls never run inside the admin request: each check is a task,
+        # queued once this request's transaction has committed.
+        ids = list(queryset.values_list("pk", flat=True))
+        for pk in ids:
+            transaction.on_commit(partial(connection_check.delay, pk))
+        self.message_user(
+            request, f"Queued a check of {len(ids)} connection(s); refresh to see their status.", messages.INFO
+        )

@@ -13,3 +13,7 @@ def connections_for(*, merchant: Merchant) -> list[ProviderConnection]:
 def connection_get(*, merchant: Merchant, pk: int) -> ProviderConnection:
     """A connection of ``merchant``; any other merchant's is a 404."""
     return get_object_or_404(ProviderConnection, merchant=merchant, pk=pk)
+
+
+def connection_find(*, merchant: Merchant, provider: str, mode: str) -> ProviderConnection | None:
+    return ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()

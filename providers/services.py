@@ -5,16 +5,18 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Merchant
 from providers import crypto
-from providers.base.client import ProviderClient, Timeouts, build_session
+from providers.base.client import NO_RETRY, ProviderClient, RetryPolicy, Timeouts, build_session
 from providers.base.errors import ProviderError
 from providers.models import ProviderConnection
 from providers.registry import PROVIDERS, get_spec
@@ -29,6 +31,10 @@ def _validate_base_url(base_url: str) -> str:
         URLValidator(schemes=["http", "https"], message="")(base_url)
     except ValidationError:
         raise ConnectionInputError(f"{base_url!r} is not an http(s) URL.") from None
+    parts = urlsplit(base_url)
+    if parts.username or parts.password:
+        # Not echoed: the URL holds a password, which would then be shown everywhere.
+        raise ConnectionInputError("The base URL must not carry a user name or password; use credentials.")
     return base_url.rstrip("/")
 
 
@@ -49,6 +55,7 @@ def _validate_credentials(provider: str, credentials: dict[str, str], *, partial
             raise ConnectionInputError(f"{spec.label} needs the credential {', '.join(missing)}.")
 
 
+@sensitive_variables("credentials", "merged")
 def connection_validate(
     *,
     merchant: Merchant,
@@ -76,6 +83,7 @@ def connection_validate(
     return existing, base_url, merged
 
 
+@sensitive_variables("credentials", "merged")
 def connection_upsert(
     *,
     merchant: Merchant,
@@ -85,7 +93,22 @@ def connection_upsert(
     credentials: dict[str, str],
 ) -> tuple[ProviderConnection, bool]:
     """Create the (merchant, provider, mode) connection, or update it (see
-    ``connection_validate`` for how credentials merge)."""
+    ``connection_validate`` for how credentials merge). An update that changes nothing
+    leaves the row, and its last check, as they were."""
+    try:
+        return _connection_save(
+            merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
+        )
+    except IntegrityError:
+        # Another request created the same connection between our read and our insert:
+        # what it saved is now the row to update.
+        return _connection_save(
+            merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
+        )
+
+
+@sensitive_variables("credentials", "merged")
+def _connection_save(*, merchant, provider, mode, base_url, credentials) -> tuple[ProviderConnection, bool]:
     with transaction.atomic():
         # Lock the row (if any) so two concurrent updates cannot lose a credential.
         ProviderConnection.objects.select_for_update().filter(
@@ -94,6 +117,8 @@ def connection_upsert(
         existing, base_url, merged = connection_validate(
             merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
         )
+        if existing is not None and existing.base_url == base_url and _same_credentials(existing, merged):
+            return existing, False
         connection = existing or ProviderConnection(merchant=merchant, provider=provider, mode=mode)
         connection.base_url = base_url
         connection.credentials = merged
@@ -101,6 +126,13 @@ def connection_upsert(
         connection.last_error = ""
         connection.save()
     return connection, existing is None
+
+
+def _same_credentials(connection: ProviderConnection, credentials: dict[str, str]) -> bool:
+    try:
+        return connection.credentials == credentials
+    except crypto.DecryptionError:
+        return False
 
 
 # One pooled HTTP session per connection, kept for the life of the process and
@@ -121,15 +153,23 @@ def _session_for(connection: ProviderConnection) -> requests.Session:
         return held[1]
 
 
-def client_for(connection: ProviderConnection) -> ProviderClient:
+def client_for(
+    connection: ProviderConnection, *, timeouts: Timeouts | None = None, retry: RetryPolicy | None = None
+) -> ProviderClient:
     """The provider client for ``connection``, on that connection's pooled session."""
     client_class = connection.spec.client_class()
     return client_class(
         base_url=connection.base_url,
         session=_session_for(connection) if connection.pk else build_session(),
-        timeouts=Timeouts.from_settings(),
+        timeouts=timeouts or Timeouts.from_settings(),
+        retry=retry,
         **connection.credentials,
     )
+
+
+# A connection test runs while someone waits (a page, an admin action): one attempt,
+# short timeouts, so it answers well within a web worker's time limit.
+CHECK_TIMEOUTS = Timeouts(connect=3.05, read=8.0)
 
 
 @dataclass(frozen=True)
@@ -141,7 +181,7 @@ class ConnectionCheck:
 def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
     """Make one cheap authenticated call and record the outcome on the connection."""
     try:
-        detail = client_for(connection).check()
+        detail = client_for(connection, timeouts=CHECK_TIMEOUTS, retry=NO_RETRY).check()
         result = ConnectionCheck(True, detail or "Connection works.")
     except ProviderError as e:
         result = ConnectionCheck(False, e.message)

@@ -6,7 +6,7 @@ from providers.models import ProviderConnection
 from providers.services import connection_test
 
 
-@shared_task(acks_late=True)
+@shared_task
 def connection_check(connection_id: int) -> str:
     """Test one connection and record the outcome on it. Safe to run twice."""
     connection = ProviderConnection.objects.filter(pk=connection_id).first()

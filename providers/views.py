@@ -4,13 +4,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ConnectionForm
 from accounts.models import Role
 from accounts.permissions import member_required
+from providers.forms import ConnectionForm
 from providers.registry import PROVIDERS
-from providers.selectors import connection_get, connections_for
+from providers.selectors import connection_find, connection_get, connections_for
 from providers.services import ConnectionInputError, connection_test, connection_upsert
 
 
@@ -28,6 +29,7 @@ def connection_list(request):
     )
 
 
+@sensitive_post_parameters()
 @member_required(Role.OWNER)
 def connection_detail(request, pk: int):
     connection = connection_get(merchant=request.merchant, pk=pk)
@@ -58,12 +60,18 @@ def connection_detail(request, pk: int):
     )
 
 
+@sensitive_post_parameters()
 @member_required(Role.OWNER)
 def connection_create(request, provider: str):
     if provider not in PROVIDERS:
         raise Http404("Unknown provider.")
     form = ConnectionForm(request.POST or None, provider=provider, initial={"mode": "test"})
     if request.method == "POST" and form.is_valid():
+        existing = connection_find(merchant=request.merchant, provider=provider, mode=form.cleaned_data["mode"])
+        if existing is not None:
+            # Adding never overwrites: changing a connection happens on its own page.
+            messages.error(request, f"There is already a {existing}. Update or rotate its secrets here.")
+            return redirect("providers:connection-detail", pk=existing.pk)
         try:
             connection, _ = connection_upsert(
                 merchant=request.merchant,

@@ -87,6 +87,38 @@ def test_production_refuses_to_start_without_each_secret(missing):
     assert missing in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FIELD_ENCRYPTION_KEYS", ""),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key"),
+        ("FIELD_ENCRYPTION_KEYS", "bG9jYWwtZGV2LW9ubHktZmVybmV0LWtleS0wMDAwMDA="),  # local.py's public key
+        ("DATABASE_URL", ""),
+        ("CELERY_BROKER_URL", ""),
+        ("CELERY_BROKER_URL", "memory://"),
+        ("DJANGO_ALLOWED_HOSTS", ""),
+        ("DJANGO_SECRET_KEY", ""),
+    ],
+)
+def test_production_refuses_empty_or_unusable_values(name, value):
+    result = _run("print('started')", "config.settings.production", **{**PROD_ENV, name: value})
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert name in result.stderr
+
+
+def test_local_settings_read_dot_env_over_their_defaults(tmp_path):
+    env_file = ROOT / ".env"
+    assert not env_file.exists(), "a developer .env would make this test meaningless"
+    env_file.write_text("DATABASE_URL=sqlite:////tmp/paydesk-dotenv-test.sqlite3\n")
+    try:
+        result = _run("print(settings.DATABASES['default']['NAME'])", "config.settings.local")
+    finally:
+        env_file.unlink()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "/tmp/paydesk-dotenv-test.sqlite3"
+
+
 def test_production_refuses_the_development_secret_key():
     result = _run(
         "print('started')",

@@ -173,6 +173,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) has no redacting filter: route
+        # django.* through ours instead, once.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # urllib3 logs full request paths at DEBUG, before our client redacts them
         # (EoneoPay puts API keys in paths): keep it quiet.

@@ -4,7 +4,13 @@ transport under var/, the sandboxes on localhost. Never use these keys anywhere 
 import os
 from pathlib import Path
 
-_var = Path(__file__).resolve().parent.parent.parent / "var"
+import environ
+
+_root = Path(__file__).resolve().parent.parent.parent
+_var = _root / "var"
+# .env first, so that what it sets wins over the defaults below (the environment wins
+# over both).
+environ.Env.read_env(_root / ".env", overwrite=False)
 _defaults = {
     "DJANGO_DEBUG": "true",
     # Fixed, public development keys: fine for a laptop, refused by production.py.

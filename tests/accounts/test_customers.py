@@ -52,3 +52,18 @@ def test_invalid_customer_phone_saves_nothing():
     with pytest.raises(InvalidPhone):
         customer_get_or_create(merchant=merchant, phone="12")
     assert merchant.customers.count() == 0
+
+
+@pytest.mark.django_db
+def test_admin_stores_customer_phones_in_e164_and_explains_a_bad_one(admin_client):
+    from django.urls import reverse
+
+    from accounts.models import Customer
+
+    merchant = MerchantFactory(country="SD", default_currency="SDG")
+    url = reverse("admin:accounts_customer_add")
+    page = admin_client.post(url, {"merchant": merchant.pk, "phone": "12", "name": "X"}).content.decode()
+    assert "is not a valid phone number for SD" in page
+    assert not Customer.objects.exists()
+    admin_client.post(url, {"merchant": merchant.pk, "phone": "0912 345 678", "name": "Amna"})
+    assert Customer.objects.get().phone == "+249912345678"

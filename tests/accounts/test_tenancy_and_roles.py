@@ -188,3 +188,59 @@ def test_admin_updates_a_secret_and_rejects_an_unknown_name(admin_client, mercha
     admin_client.post(url, {"base_url": connection.base_url, "new_credentials": "secret_key=rotated-in-admin-7777"})
     connection.refresh_from_db()
     assert connection.credentials == {"api_key": API_KEY, "secret_key": "rotated-in-admin-7777"}
+
+
+def test_admin_form_with_an_error_does_not_echo_the_typed_secret(admin_client, merchant_a):
+    connection = ConnectionFactory(merchant=merchant_a)
+    url = reverse("admin:providers_providerconnection_change", args=[connection.pk])
+    typed = "TOPSECRET-typed-in-admin-5555"
+    page = admin_client.post(url, {"base_url": "not a url", "new_credentials": f"secret_key={typed}"}).content.decode()
+    assert "Enter a valid URL" in page  # the form was re-rendered with an error
+    assert typed not in page
+    page = admin_client.post(url, {"base_url": connection.base_url, "new_credentials": typed}).content.decode()
+    assert "Line 1 is not NAME=VALUE" in page
+    assert typed not in page
+
+
+def test_connection_page_with_an_error_does_not_echo_the_typed_secret(client, merchant_a):
+    member(client, merchant_a, Role.OWNER)
+    typed = "TOPSECRET-typed-on-page-6666"
+    page = client.post(reverse("providers:connection-create", args=["enigmapay"]),
+                       {"provider": "enigmapay", "mode": "test", "base_url": "nope",
+                        "credential_api_key": typed}).content.decode()
+    assert "Enter a valid URL" in page
+    assert typed not in page
+
+
+def test_adding_a_connection_that_exists_does_not_overwrite_it(client, merchant_a):
+    connection = ConnectionFactory(merchant=merchant_a)
+    member(client, merchant_a, Role.OWNER)
+    response = client.post(reverse("providers:connection-create", args=["enigmapay"]),
+                           {"provider": "enigmapay", "mode": "test", "base_url": "https://elsewhere.example",
+                            "credential_api_key": "other-key-0000", "credential_secret_key": "other-secret-0000"},
+                           follow=True)
+    assert "There is already a" in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("providers:connection-detail", args=[connection.pk])
+    connection.refresh_from_db()
+    assert connection.base_url == "http://127.0.0.1:8100/enigmapay/api/dealer"
+    assert connection.credentials["secret_key"] == SECRET
+
+
+def test_admin_test_action_queues_checks_after_commit(admin_client, merchant_a, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    connections = [ConnectionFactory(merchant=merchant_a),
+                   ConnectionFactory(merchant=MerchantFactory(), provider="enkash",
+                                     credentials={"access_key": "a" * 12, "secret_key": "s" * 12})]
+    with mock.patch("providers.admin.connection_check.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = admin_client.post(
+                reverse("admin:providers_providerconnection_changelist"),
+                {"action": "test_connections", "_selected_action": [c.pk for c in connections]},
+                follow=True,
+            )
+        assert delay.call_count == 0  # nothing is sent before the commit
+        for callback in callbacks:
+            callback()
+    assert sorted(call.args[0] for call in delay.call_args_list) == sorted(c.pk for c in connections)
+    assert "Queued a check of 2 connection(s)" in response.content.decode()

@@ -84,3 +84,49 @@ def test_error_never_echoes_a_secret_value(merchant):
     with pytest.raises(CommandError) as excinfo:
         connect("acme", "enayapay", "--base-url", URL, "--credential", "wrong_name=super-secret-value-42")
     assert "super-secret-value-42" not in str(excinfo.value)
+
+
+def test_a_base_url_with_a_password_is_refused_without_echoing_it(merchant):
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", "https://user:hunter2-pass@api.example.com",
+                "--credential", "api_key=k-0001")
+    assert "must not carry a user name or password" in str(excinfo.value)
+    assert "hunter2-pass" not in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+
+def test_a_credential_without_equals_is_not_echoed(merchant):
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", URL, "--credential", "sk_live_pasted_alone_1234")
+    assert "sk_live_pasted_alone_1234" not in str(excinfo.value)
+
+
+def test_concurrent_first_creates_end_in_one_connection(merchant):
+    from unittest import mock
+
+    from providers import services
+
+    # Another request created the connection after our read saw none: our insert hits
+    # the unique constraint, and the service retries as an update of that row.
+    other = ProviderConnection.objects.create(
+        merchant=merchant, provider="enayapay", mode="test", base_url=URL,
+        credentials={"api_key": "from-the-other-request"},
+    )
+    real = services.connection_validate
+    stale_reads = []
+
+    def stale_then_real(**kwargs):
+        existing, base_url, merged = real(**kwargs)
+        if not stale_reads:
+            stale_reads.append(1)
+            return None, base_url, merged
+        return existing, base_url, merged
+
+    with mock.patch.object(services, "connection_validate", side_effect=stale_then_real):
+        connection, created = services.connection_upsert(
+            merchant=merchant, provider="enayapay", mode="test", base_url=URL, credentials={"api_key": "ours-0001"}
+        )
+    assert stale_reads == [1]
+    assert created is False
+    assert connection.pk == other.pk
+    assert ProviderConnection.objects.get().credentials == {"api_key": "ours-0001"}

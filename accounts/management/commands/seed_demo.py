@@ -1,12 +1,13 @@
 """Demo data for the embedded default: a demo merchant with an owner, a manager and a
 viewer, a connection to each of the five local sandboxes, and a second merchant so
-that tenant isolation is visible. Idempotent: running it twice changes nothing."""
+that tenant isolation is visible. Idempotent: running it twice changes nothing. Refuses to run with DEBUG off, since it
+creates a superuser whose password is published in the README."""
 
 from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Merchant, Role
@@ -38,9 +39,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sandbox-url", default=settings.SANDBOX_BASE_URL)
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--force", action="store_true", help="seed even though DEBUG is off (never in production)"
+        )
 
     @transaction.atomic
-    def handle(self, *args, sandbox_url, quiet, **options):
+    def handle(self, *args, sandbox_url, quiet, force, **options):
+        if not settings.DEBUG and not force:
+            # It creates a superuser with a published password: only on a laptop.
+            raise CommandError("seed_demo runs only with DEBUG on (the local settings); use --force to insist.")
         merchants = {
             m["slug"]: Merchant.objects.update_or_create(slug=m["slug"], defaults=m)[0] for m in MERCHANTS
         }

@@ -1,14 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Merchant
+from providers.forms import parse_credential_lines
 from providers.services import ConnectionInputError, connection_upsert
 
 
-def _credential(value: str) -> tuple[str, str]:
-    name, sep, secret = value.partition("=")
-    if not sep or not name.strip():
-        raise CommandError(f"--credential takes NAME=VALUE, got {value.split('=')[0]!r}…")
-    return name.strip(), secret
+def _credentials(values: list[str]) -> dict[str, str]:
+    try:
+        return parse_credential_lines("\n".join(values))
+    except ValueError:
+        # Not echoed: a malformed argument may well be the secret itself.
+        raise CommandError("Each --credential takes NAME=VALUE (e.g. --credential api_key=...).") from None
 
 
 class Command(BaseCommand):
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             owner = Merchant.objects.get(slug=merchant)
         except Merchant.DoesNotExist:
             raise CommandError(f"No merchant with slug {merchant!r}.") from None
-        credentials = dict(_credential(c) for c in credential)
+        credentials = _credentials(credential)
         try:
             connection, created = connection_upsert(
                 merchant=owner, provider=provider, mode=mode, base_url=base_url, credentials=credentials

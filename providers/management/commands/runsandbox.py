@@ -1,5 +1,4 @@
 import signal
-import threading
 
 from django.core.management.base import BaseCommand
 
@@ -15,12 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8100)
 
     def handle(self, *args, host, port, **options):
+        # Block SIGINT/SIGTERM before the server thread starts (threads inherit the mask)
+        # and wait for them here: no handler that could race the two.
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
         running = RunningSandbox(host=host, port=port).start()
         for key, spec in PROVIDERS.items():
             self.stdout.write(f"  {spec.label:<10} {running.base_url(key)}")
         self.stdout.write(f"Sandboxes listening on {running.url} (control: {running.url}/_sandbox/)")
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        stop.wait()
+        self.stdout.flush()
+        signal.sigwait(stop_signals)
         running.stop()
