@@ -40,7 +40,7 @@ class BankAccount:
     """An Australian bank account: BSB (``branch``) and account number, as digit strings."""
 
     name: str
-    number: str
+    number: str = field(repr=False)  # the account number stays out of repr and logs
     branch: str
 
 

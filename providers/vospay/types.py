@@ -45,7 +45,7 @@ class Multifinance:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    vospay_number: str
+    vospay_number: str = field(repr=False)  # personal data: kept out of repr and logs
     multifinance: Multifinance
 
 
@@ -93,7 +93,7 @@ class InstallmentPlan:
 class AuthorizedTransaction:
     transaction_id: str
     order_id: str
-    vospay_number: str
+    vospay_number: str = field(repr=False)
     full_name: str
     gross_amount: Money
     available_credit: Money
@@ -126,7 +126,7 @@ class TransactionVerification:
 
 @dataclass(frozen=True, slots=True)
 class ProfileAccount:
-    vospay_number: str
+    vospay_number: str = field(repr=False)
     mfc_code: str
     phone: str
     is_locked: bool
@@ -148,7 +148,7 @@ class Profile:
 @dataclass(frozen=True, slots=True)
 class Contract:
     contract_number: str
-    vospay_number: str
+    vospay_number: str = field(repr=False)
     transaction_id: str
     order_id: str
     merchant_name: str | None
@@ -179,7 +179,7 @@ class NotifyCallback:
     gross_amount: Money
     raw_status: str
     status: str
-    vospay_number: str | None
+    vospay_number: str | None = field(repr=False)
     installment_id: str | None
     contract_number: str | None
     timestamp: datetime | None
