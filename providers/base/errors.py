@@ -60,6 +60,16 @@ class ProviderRejected(ProviderError):
     default_message = "The payment provider declined the request."
 
 
+class ProviderInputError(ProviderRejected, ValueError):
+    """Refused by Paydesk before any request was sent: the input breaks the provider's
+    rules (an invalid IBAN or IFSC, an amount under the minimum or with too many decimal
+    places, a malformed card expiry...). ``http_status`` is None; nothing reached the
+    upstream. Also a ValueError, so form and serializer validation can catch it as one."""
+
+    default_code = "invalid_input"
+    default_message = "The request was not sent: the provider would not accept these details."
+
+
 class ProviderAuthenticationError(ProviderError):
     """The connection's credentials (or a user token) were not accepted."""
 
