@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
 from providers.forms import WriteOnlyTextarea, parse_credential_lines
-from providers.models import ProviderConnection
+from providers.models import ProviderConnection, WebhookEvent
 from providers.services import ConnectionInputError, connection_upsert, connection_validate
 from providers.tasks import connection_check
 
@@ -105,3 +105,20 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Queued a check of {len(ids)} connection(s); refresh to see their status.", messages.INFO
         )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Callbacks as received: evidence, so read-only."""
+
+    list_display = ["id", "provider", "connection", "received_at", "times_received", "processing", "trusted"]
+    list_filter = ["provider", "processing", "trusted"]
+    search_fields = ["body", "connection__merchant__name", "body_sha256"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

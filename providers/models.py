@@ -72,3 +72,43 @@ class ProviderConnection(models.Model):
 
     def callback_path(self) -> str:
         return f"/callbacks/{self.provider}/{self.callback_token}/"
+
+
+class WebhookEvent(models.Model):
+    """A callback as it arrived, stored before anything else happens. Untrusted: the
+    providers sign nothing Paydesk can check, so a task confirms each one with the
+    provider's status call before it changes any record (see the sync issue).
+
+    The body is kept as received except that card numbers and the connection's own
+    secrets are masked; ``body_sha256`` is of the bytes as received and, with the
+    connection, identifies a replay."""
+
+    class Processing(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="webhook_events")
+    provider = models.CharField(max_length=20, choices=PROVIDER_CHOICES, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_received_at = models.DateTimeField(auto_now_add=True)
+    times_received = models.PositiveIntegerField(default=1)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    trusted = models.BooleanField(default=False)
+    processing = models.CharField(max_length=10, choices=Processing.choices, default=Processing.PENDING)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "body_sha256"], name="providers_webhook_event_once")
+        ]
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["processing", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} callback #{self.pk} ({self.processing})"
