@@ -80,7 +80,18 @@ def connection_validate(
         with contextlib.suppress(crypto.DecryptionError):
             merged = {**existing.credentials, **credentials}
         _validate_credentials(provider, merged, partial=False)
+    _validate_mode(provider, mode, merged)
     return existing, base_url, merged
+
+
+def _validate_mode(provider: str, mode: str, credentials: dict[str, str]) -> None:
+    """A live key on a test connection would move real money while everyone thinks it is
+    a test: refuse the mismatch."""
+    implied = get_spec(provider).client_class().credentials_mode(credentials)
+    if implied is not None and implied != mode:
+        raise ConnectionInputError(
+            f"These are {implied}-mode credentials, but the connection is in {mode} mode."
+        )
 
 
 @sensitive_variables("credentials", "merged")

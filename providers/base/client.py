@@ -111,6 +111,12 @@ class ProviderClient:
         self._secrets: list[str] = []
 
     # -- hooks -------------------------------------------------------------------------
+    @classmethod
+    def credentials_mode(cls, credentials: Mapping[str, str]) -> str | None:
+        """"test" or "live" when the credentials themselves say which (EoneoPay's key
+        prefixes); None when they do not."""
+        return None
+
     def _auth(self, operation: str) -> dict[str, Any]:
         """Extra ``requests`` arguments for authentication (headers, auth)."""
         return {}
