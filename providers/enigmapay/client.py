@@ -20,9 +20,9 @@ Policy that is not obvious:
 - The status callback carries no signature: ``parse_status_callback`` only reads it; the
   caller confirms the status with ``transaction_status`` before applying it.
 - IBANs (checksum, length, country TR) and amounts (TRY, two decimals, the 200 TL card
-  minimum) are checked before any request: ProviderRejected with ``http_status=None`` and
-  code ``invalid_iban``, ``invalid_amount``, ``currency_not_supported`` or
-  ``amount_below_minimum``.
+  minimum) are checked before any request: ProviderInputError (a ProviderRejected and a
+  ValueError) with ``http_status=None`` and code ``invalid_iban``, ``invalid_amount``,
+  ``currency_not_supported`` or ``amount_below_minimum``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy,
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
+    ProviderInputError,
     ProviderInvalidResponse,
     ProviderRejected,
 )
@@ -246,7 +247,8 @@ class EnigmaPayClient(ProviderClient):
         return f"{prefix}: {reason.rstrip('.')}." if reason else f"{prefix}."
 
     def _local_error(self, operation: str, code: str, message: str) -> ProviderError:
-        return self.error(ProviderRejected, operation, message, code=code)
+        """A check made before sending failed: nothing reached EnigmaPay."""
+        return self.error(ProviderInputError, operation, message, code=code)
 
     def _amount(self, operation: str, amount: Money | Decimal | int, *, minimum: Decimal | None = None) -> Decimal:
         if isinstance(amount, Money):

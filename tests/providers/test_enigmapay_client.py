@@ -14,7 +14,7 @@ import requests
 from schwifty import IBAN
 
 from providers.base.client import RetryPolicy, Timeouts
-from providers.base.errors import ProviderRejected
+from providers.base.errors import ProviderInputError, ProviderRejected
 from providers.base.money import Money
 from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.sandbox import (
@@ -256,9 +256,10 @@ def test_the_customer_pays_or_declines_on_the_payment_page(client, action, expec
 
 
 # -- checks made before any request -------------------------------------------------------------------
-def assert_refused_locally(sandbox, error, code):
-    assert error.code == code
-    assert error.http_status is None
+def assert_refused_locally(sandbox, error, code, operation="send_money"):
+    assert type(error) is ProviderInputError
+    assert isinstance(error, ProviderRejected) and isinstance(error, ValueError)
+    assert (error.provider, error.operation, error.code, error.http_status) == ("enigmapay", operation, code, None)
     assert error.message[0].isupper() and error.message.endswith(".")
     assert len(sandbox.sandbox("enigmapay").received) == 0
 
@@ -274,7 +275,7 @@ def assert_refused_locally(sandbox, error, code):
     ],
 )
 def test_send_money_refuses_an_invalid_iban_without_calling(sandbox, client, iban, reason):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         pay_out(client, iban=iban)
 
     assert_refused_locally(sandbox, caught.value, "invalid_iban")
@@ -298,10 +299,10 @@ def test_send_money_refuses_another_currency_without_calling(sandbox, client):
 
 
 def test_credit_card_payment_below_200_tl_is_refused_without_calling(sandbox, client):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         card_payment(client, "199.99")
 
-    assert_refused_locally(sandbox, caught.value, "amount_below_minimum")
+    assert_refused_locally(sandbox, caught.value, "amount_below_minimum", operation="credit_card_payment")
     assert "200.00 TL" in caught.value.message
 
 
