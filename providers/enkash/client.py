@@ -23,6 +23,9 @@ Policy that is not obvious:
 - A notify that EnKash POSTs to an order's notifyUrl is parsed by
   ``parse_notify_callback`` but never trusted: its checksum algorithm is not public, so
   the order is confirmed with ``order_status`` before anything changes.
+- Amounts, IFSCs, paging, ids and each payment mode's fields are checked before
+  anything is sent; a failed check raises ProviderInputError (a ProviderRejected and a
+  ValueError) with ``http_status=None``.
 - Card data (number, CVV, expiry, holder) travels in one ``cardDetail`` object that is
   masked by key in every log line; the PAN and CVV are also scrubbed, as per-request
   secrets, from this client's log lines and errors.
@@ -422,7 +425,8 @@ class EnKashClient(ProviderClient):
 
     # -- checks made before sending ------------------------------------------------------
     def _invalid(self, operation: str, code: str, message: str) -> errors.ProviderError:
-        return self.error(errors.ProviderRejected, operation, message, code=code)
+        """A check made before sending failed: nothing reached EnKash."""
+        return self.error(errors.ProviderInputError, operation, message, code=code)
 
     def _checked(self, operation: str, check: Callable, *args, code: str = "invalid_request"):
         try:
@@ -455,7 +459,7 @@ def _compact(body: dict[str, Any]) -> dict[str, Any]:
 def _segment(operation: str, value: str) -> str:
     """An id placed in a URL path, escaped so it cannot change the path."""
     if not value or not str(value).strip():
-        raise errors.ProviderRejected(
+        raise errors.ProviderInputError(
             "An id is required.", provider=EnKashClient.provider, operation=operation, code="invalid_request"
         )
     return quote(str(value), safe="")

@@ -1,8 +1,8 @@
 """Checks made before any request leaves Paydesk, so that a bad amount or IFSC never
 costs a round trip (or, worse, reaches a call that moves money).
 
-They raise ``ValueError`` with a plain sentence; the client wraps it into
-ProviderRejected with a stable code and no HTTP status.
+They raise ``ValueError`` with a plain sentence that never repeats card data; the
+client wraps it into ProviderInputError with a stable code and no HTTP status.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def amount(value: Money | Decimal | int | str) -> Money:
     try:
         decimal = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount.") from None
+        raise ValueError("The amount is not a number.") from None
     if not decimal.is_finite() or decimal.as_tuple().exponent < -2:
         raise ValueError("The amount must have at most two decimal places (paise).")
     if decimal < MIN_AMOUNT:
@@ -47,7 +47,7 @@ def ifsc(value: str) -> str:
     """An Indian bank branch code: four letters, a zero, six letters or digits."""
     code = (value or "").strip().upper()
     if not IFSC_RE.match(code):
-        raise ValueError(f"{value!r} is not a valid IFSC (four letters, 0, then six letters or digits).")
+        raise ValueError("The IFSC is not valid: it must be four letters, a zero, then six letters or digits.")
     return code
 
 

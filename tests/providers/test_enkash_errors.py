@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from providers.base.errors import ProviderAuthenticationError, ProviderRejected
+from providers.base.errors import ProviderAuthenticationError, ProviderInputError, ProviderRejected
 from providers.base.money import Money
 from providers.enkash.client import DOCUMENTED, CardDetail
 from providers.enkash.sandbox_data import DEMO_MERCHANT, INACTIVE_MERCHANT
@@ -238,29 +238,37 @@ def test_bad_credentials_under_http_200(sandbox, sb):
 
 
 # -- checks made before any request ---------------------------------------------------------
+def assert_refused_locally(sb, error, operation: str, code: str) -> None:
+    """Refused by the client: a ProviderInputError, no HTTP status, nothing sent (not even
+    a token request)."""
+    assert type(error) is ProviderInputError
+    assert isinstance(error, ProviderRejected) and isinstance(error, ValueError)
+    assert (error.provider, error.operation, error.code, error.http_status) == ("enkash", operation, code, None)
+    assert_readable(error)
+    assert len(sb.received) == 0
+
+
 @pytest.mark.parametrize(("amount", "reason"), [
     (Decimal("0"), "at least 0.01"),
     (Decimal("0.001"), "two decimal places"),
     (Decimal("-5"), "at least 0.01"),
-    ("abc", "is not an amount"),
+    ("abc", "not a number"),
     (10.5, "not a float"),
     (Money(Decimal("10"), "AUD"), "INR only"),
 ])
 def test_amounts_are_checked_before_sending(client, sb, amount, reason):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         client.create_order(order_id="ORD1", amount=amount, return_url="https://r.example", notify_url=NOWHERE)
-    assert (caught.value.code, caught.value.http_status) == ("invalid_amount", None)
+    assert_refused_locally(sb, caught.value, "create_order", "invalid_amount")
     assert reason in caught.value.message
-    assert len(sb.received) == 0
 
 
 @pytest.mark.parametrize("ifsc", ["HDFC1234567", "HDF00001234", "HDFC00012345", "", "HDFC-001234"])
 def test_ifsc_is_checked_before_a_payment_is_sent(client, sb, ifsc):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         client.submit_payment_detail(order_id="ORD1", amount="1.00", payment_mode="NET_BANKING", bank_code="HDFC",
                                      account_number="123456789012", ifsc=ifsc)
-    assert caught.value.code in ("invalid_ifsc", "invalid_request")
-    assert len(sb.received) == 0
+    assert_refused_locally(sb, caught.value, "submit_payment_detail", "invalid_ifsc")
 
 
 def test_lower_case_ifsc_is_normalised(client, sb):
@@ -278,27 +286,40 @@ def test_lower_case_ifsc_is_normalised(client, sb):
     ({"payment_mode": "WALLET"}, "invalid_request"),
 ])
 def test_payment_mode_fields_are_checked_before_sending(client, sb, kwargs, code):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         client.submit_payment_detail(order_id="ORD1", amount="1.00", **kwargs)
-    assert caught.value.code == code
-    assert len(sb.received) == 0
+    assert_refused_locally(sb, caught.value, "submit_payment_detail", code)
 
 
 @pytest.mark.parametrize("kwargs", [{"limit": 5001}, {"limit": 0}, {"offset": -1}, {"direction": "UP"}])
 def test_search_paging_is_checked_before_sending(client, sb, kwargs):
-    with pytest.raises(ProviderRejected):
+    with pytest.raises(ProviderInputError) as caught:
         client.search_settlement_payouts(**kwargs)
-    assert len(sb.received) == 0
+    assert_refused_locally(sb, caught.value, "search_settlement_payouts", "invalid_request")
 
 
 def test_refund_needs_a_request_id(client, sb):
-    with pytest.raises(ProviderRejected) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         client.refund(transaction_id="EKT1", amount="1.00", request_id="")
+    assert_refused_locally(sb, caught.value, "refund", "invalid_request")
     assert caught.value.message == "The refund request id is required."
-    assert len(sb.received) == 0
 
 
 def test_qr_expiry_needs_a_time_zone(client, sb):
-    with pytest.raises(ProviderRejected):
+    with pytest.raises(ProviderInputError) as caught:
         client.create_qr_code(name="Q", multiple_use=True, expires_at=datetime(2030, 1, 1))
-    assert len(sb.received) == 0
+    assert_refused_locally(sb, caught.value, "create_qr_code", "invalid_request")
+
+
+def test_an_empty_id_is_refused_before_sending(client, sb):
+    with pytest.raises(ProviderInputError) as caught:
+        client.order_status(order_id=" ")
+    assert_refused_locally(sb, caught.value, "order_status", "invalid_request")
+
+
+def test_a_refused_card_payment_never_repeats_the_card(client, sb):
+    with pytest.raises(ProviderInputError) as caught:
+        client.submit_payment_detail(order_id="ORD1", amount="1.001", payment_mode="CREDIT_CARD", card=CARD_OK)
+    assert_refused_locally(sb, caught.value, "submit_payment_detail", "invalid_amount")
+    shown = f"{caught.value} {caught.value.as_dict()} {caught.value!r}"
+    assert CARD_OK.number not in shown and "123" not in shown
