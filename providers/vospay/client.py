@@ -34,6 +34,11 @@ Documented 500s
 Refusals inside a 200
     finalize may answer 200 ``{"message": "Fail", "isLocked": true}`` or ``"isLimited":
     true``: AccountLocked / CreditLimited (both ProviderRejected; nothing moved).
+
+Checks before sending
+    A missing session, merchant key or sign-in field, and an amount that is not whole
+    rupiah in IDR, are refused before any request: ProviderInputError (a
+    ProviderRejected and a ValueError) with ``http_status=None``.
 """
 
 from __future__ import annotations
@@ -151,10 +156,10 @@ class VospayClient(ProviderClient):
         phone = national_phone(phone)
         params: dict[str, str] = {"action": action}
         if action == "transaction":
-            key = self._merchant_key(merchant_key)
+            key = self._merchant_key("send_otp", merchant_key)
             if gross_amount is None:
-                raise ValueError("A transaction OTP needs the gross amount.")
-            params |= {"merchantKey": key, "grossAmount": str(_wire_amount(gross_amount))}
+                raise _input_error("send_otp", "gross_amount_missing", "A transaction OTP needs the gross amount.")
+            params |= {"merchantKey": key, "grossAmount": str(_wire_amount("send_otp", gross_amount))}
         reply = self._request(
             "GET", f"/otp/{quote(phone, safe='')}", operation="send_otp", params=params, safe=False,
             documented={500: self._shaped_500(
@@ -175,7 +180,7 @@ class VospayClient(ProviderClient):
     ) -> AccessToken:
         """Sign a customer in: ``otp`` (phone + code), ``email`` or ``phone`` (+ access
         code as ``password``). Each OTP confirmation gives a fresh token."""
-        body = _sign_in_body(strategy, phone=phone, code=code, email=email, password=password)
+        body = _sign_in_body("create_access_token", strategy, phone=phone, code=code, email=email, password=password)
         reply = self._request(
             "POST", "/authentication", operation="create_access_token", ok=(200, 201),
             json_body=body, sensitive=(code, password),
@@ -291,15 +296,19 @@ class VospayClient(ProviderClient):
     ) -> AuthorizedTransaction:
         """Open a transaction and get the installment plans the multifinance offers. Moves
         nothing. The gross amount is computed here so it always adds up."""
+        op = "authorize_transaction"
         items = tuple(items)
-        costs = [m or Money(Decimal(0), CURRENCY) for m in (shipping_cost, insurance_cost, processing_fee, tax)]
-        gross = sum((i.quantity * _wire_amount(i.price) for i in items), 0) + sum(_wire_amount(c) for c in costs)
+        costs = [_wire_amount(op, m or Money(Decimal(0), CURRENCY))
+                 for m in (shipping_cost, insurance_cost, processing_fee, tax)]
+        prices = [_wire_amount(op, i.price) for i in items]
+        gross = sum(i.quantity * price for i, price in zip(items, prices, strict=True)) + sum(costs)
         body = {
-            "vospayNumber": vospay_number, "merchantKey": self._merchant_key(merchant_key),
+            "vospayNumber": vospay_number, "merchantKey": self._merchant_key(op, merchant_key),
             "orderID": order_id, "currency": CURRENCY,
-            "items": [{"name": i.name, "quantity": i.quantity, "price": _wire_amount(i.price)} for i in items],
-            "shippingCost": _wire_amount(costs[0]), "insuranceCost": _wire_amount(costs[1]),
-            "processingFee": _wire_amount(costs[2]), "tax": _wire_amount(costs[3]), "grossAmount": gross,
+            "items": [{"name": i.name, "quantity": i.quantity, "price": price}
+                      for i, price in zip(items, prices, strict=True)],
+            "shippingCost": costs[0], "insuranceCost": costs[1],
+            "processingFee": costs[2], "tax": costs[3], "grossAmount": gross,
         }
         reply = self._call(
             "POST", "/authorize-transaction", "authorize_transaction", access_token, json_body=body,
@@ -346,7 +355,7 @@ class VospayClient(ProviderClient):
             "POST", "/verify-transaction", operation="verify_transaction", safe=True,
             json_body={
                 "transactionID": transaction_id, "orderID": order_id,
-                "currency": gross_amount.currency, "grossAmount": _wire_amount(gross_amount),
+                "currency": gross_amount.currency, "grossAmount": _wire_amount("verify_transaction", gross_amount),
             },
             documented={
                 404: (errors.ProviderRejected, "transaction_not_found", "Vospay does not know this transaction."),
@@ -361,7 +370,8 @@ class VospayClient(ProviderClient):
               documented: dict | None = None, sensitive: Iterable[str | None] = (), **kwargs: Any) -> Reply:
         """A protected call: the customer's JWT, and the documented 401 on every one."""
         if not access_token:
-            raise ValueError(f"{operation} needs the customer's access_token.")
+            raise _input_error(operation, "access_token_missing",
+                               "This Vospay call needs the customer's session: sign the customer in first.")
         return self._request(
             method, path, operation=operation,
             headers={"Authorization": f"JWT {access_token}"},
@@ -379,10 +389,11 @@ class VospayClient(ProviderClient):
 
         return spec
 
-    def _merchant_key(self, merchant_key: str | None) -> str:
+    def _merchant_key(self, operation: str, merchant_key: str | None) -> str:
         key = merchant_key or self.merchant_key
         if not key:
-            raise ValueError("No merchant key: pass merchant_key or set it on the connection.")
+            raise _input_error(operation, "merchant_key_missing",
+                               "No Vospay merchant key: pass merchant_key or set it on the connection.")
         return key
 
     def _raise_if_refused(self, reply: Reply) -> None:
@@ -441,23 +452,37 @@ def _is_vospay_error(body: Any) -> bool:
     return isinstance(body, dict) and {"name", "message", "className"} <= body.keys()
 
 
-def _sign_in_body(strategy: str, **fields: str | None) -> dict[str, str]:
+_SIGN_IN_FIELDS = {"phone": "the phone number", "code": "the OTP", "email": "the e-mail address",
+                   "password": "the access code"}
+
+
+def _sign_in_body(operation: str, strategy: str, **fields: str | None) -> dict[str, str]:
     needed = {"otp": ("phone", "code"), "email": ("email", "password"), "phone": ("phone", "password")}
     if strategy not in needed:
-        raise ValueError(f"Unknown sign-in strategy {strategy!r}; use otp, email or phone.")
-    missing = [name for name in needed[strategy] if not fields.get(name)]
+        raise _input_error(operation, "invalid_sign_in_strategy", "The sign-in strategy must be otp, email or phone.")
+    missing = [_SIGN_IN_FIELDS[name] for name in needed[strategy] if not fields.get(name)]
     if missing:
-        raise ValueError(f"Sign-in with {strategy} needs {' and '.join(missing)}.")
+        raise _input_error(operation, "sign_in_incomplete",
+                           f"Signing in to Vospay with strategy {strategy} needs {' and '.join(missing)}.")
     body = {"strategy": strategy, **{name: fields[name] for name in needed[strategy]}}
     if "phone" in body:
         body["phone"] = national_phone(body["phone"])
     return body
 
 
-def _wire_amount(money: Money) -> int:
+def _input_error(operation: str, code: str, message: str) -> errors.ProviderInputError:
+    """A check made before sending failed: nothing reached Vospay."""
+    return errors.ProviderInputError(message, provider=PROVIDER, operation=operation, code=code)
+
+
+def _wire_amount(operation: str, money: Money) -> int:
     """Vospay amounts are whole rupiah as JSON numbers."""
+    if not isinstance(money, Money):
+        raise _input_error(operation, "invalid_amount", "Vospay amounts must be given as Money in IDR.")
     if money.currency != CURRENCY:
-        raise ValueError(f"Vospay takes IDR only, not {money.currency}.")
+        raise _input_error(operation, "currency_not_supported", f"Vospay takes IDR only, not {money.currency}.")
+    if not money.amount.is_finite() or money.amount != money.amount.to_integral_value():
+        raise _input_error(operation, "invalid_amount", "Vospay amounts must be whole rupiah, with no decimals.")
     return money.to_minor()
 
 

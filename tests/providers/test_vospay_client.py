@@ -14,6 +14,7 @@ from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
+    ProviderInputError,
     ProviderInvalidResponse,
     ProviderOutcomeUnknown,
     ProviderRejected,
@@ -111,13 +112,46 @@ def test_send_transaction_otp_carries_merchant_and_gross_amount(sandbox):
     assert (pending["merchantKey"], pending["grossAmount"]) == (BUKALAPAK, "30100")
 
 
+def assert_refused_locally(sandbox, exc: ProviderError, code: str, operation: str, received_before: int = 0) -> None:
+    """Refused by the client before sending: ProviderInputError, no status, no request."""
+    assert_error(exc, ProviderInputError, code, None)
+    assert isinstance(exc, ProviderRejected) and isinstance(exc, ValueError)
+    assert exc.operation == operation
+    assert len(sandbox.sandbox("vospay").received) == received_before
+
+
 def test_transaction_otp_needs_amount_and_merchant_before_any_call(sandbox):
-    with pytest.raises(ValueError, match="gross amount"):
+    with pytest.raises(ProviderInputError) as e:
         make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction")
+    assert_refused_locally(sandbox, e.value, "gross_amount_missing", "send_otp")
+    assert "gross amount" in e.value.message
     keyless = VospayClient(base_url=sandbox.base_url("vospay"))
-    with pytest.raises(ValueError, match="merchant key"):
+    with pytest.raises(ProviderInputError) as e:
         keyless.send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(1000))
-    assert not sandbox.sandbox("vospay").received
+    assert_refused_locally(sandbox, e.value, "merchant_key_missing", "send_otp")
+    assert "merchant key" in e.value.message
+
+
+@pytest.mark.parametrize(("gross", "code"), [
+    (idr("1000.50"), "invalid_amount"),
+    (Money(Decimal(1000), "AUD"), "currency_not_supported"),
+])
+def test_transaction_otp_amount_is_checked_before_any_call(sandbox, gross, code):
+    with pytest.raises(ProviderInputError) as e:
+        make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=gross)
+    assert_refused_locally(sandbox, e.value, code, "send_otp")
+
+
+def test_protected_calls_need_the_customer_session_before_any_call(sandbox):
+    with pytest.raises(ProviderInputError) as e:
+        make_client(sandbox).profile(access_token="")
+    assert_refused_locally(sandbox, e.value, "access_token_missing", "profile")
+
+
+def test_verify_refuses_a_fractional_amount_before_any_call(sandbox):
+    with pytest.raises(ProviderInputError) as e:
+        make_client(sandbox).verify_transaction(transaction_id="T1", order_id="B1", gross_amount=idr("30100.5"))
+    assert_refused_locally(sandbox, e.value, "invalid_amount", "verify_transaction")
 
 
 @pytest.mark.parametrize("phone", [vs.PHONE_UNKNOWN, "0812"])
@@ -161,8 +195,15 @@ def test_sign_in_without_a_usable_phone_is_the_documented_400(sandbox):
     with pytest.raises(ProviderRejected) as e:
         make_client(sandbox).create_access_token(strategy="otp", phone=" - ", code=vs.TEST_OTP)
     assert_error(e.value, ProviderRejected, "sign_in_incomplete", 400)
-    with pytest.raises(ValueError, match="needs code"):
+    sent = len(sandbox.sandbox("vospay").received)
+    with pytest.raises(ProviderInputError) as e:
         make_client(sandbox).create_access_token(strategy="otp", phone=vs.PHONE_SITI)
+    assert_refused_locally(sandbox, e.value, "sign_in_incomplete", "create_access_token", sent)
+    assert "needs the OTP" in e.value.message
+    with pytest.raises(ProviderInputError) as e:
+        make_client(sandbox).create_access_token(strategy="sms", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
+    assert_refused_locally(sandbox, e.value, "invalid_sign_in_strategy", "create_access_token", sent)
+    assert vs.TEST_OTP not in str(e.value)
 
 
 def test_expired_token_is_rejected_as_a_session_error(sandbox):
@@ -362,9 +403,16 @@ def test_authorize_errors(sandbox):
     with pytest.raises(ProviderRejected) as e:
         client.authorize_transaction(access_token=token, vospay_number="2340010000000001", order_id="B1", items=[])
     assert_error(e.value, ProviderRejected, "order_invalid", 400)
-    with pytest.raises(ValueError, match="IDR only"):
+    sent = len(sandbox.sandbox("vospay").received)
+    with pytest.raises(ProviderInputError) as e:
         client.authorize_transaction(access_token=token, vospay_number="2340010000000001", order_id="B1",
                                      items=[OrderItem("A", 1, Money(Decimal(5), "AUD"))])
+    assert_refused_locally(sandbox, e.value, "currency_not_supported", "authorize_transaction", sent)
+    assert "IDR only" in e.value.message
+    with pytest.raises(ProviderInputError) as e:
+        client.authorize_transaction(access_token=token, vospay_number="2340010000000001", order_id="B1",
+                                     items=[OrderItem("A", 1, idr("999.99"))])
+    assert_refused_locally(sandbox, e.value, "invalid_amount", "authorize_transaction", sent)
 
 
 def test_finalize_commits_credit_and_opens_a_contract_that_the_multifinance_approves(sandbox):
