@@ -5,6 +5,9 @@ Policy that is not obvious:
 - Auth is HTTP Basic with a key as the user name and an empty password. API-key calls
   use the admin key; without one they fail here, before anything is sent. The key's
   prefix is the mode: ``sk_test_`` never reaches the card networks, ``sk_live_`` does.
+- Every check made before sending (admin key present, key prefixes in ``check``, the
+  amount: AUD, whole cents, above zero) raises ProviderInputError (a ProviderRejected
+  and a ValueError) with ``http_status=None``.
 - Bodies are form fields holding compact JSON (``customer=<json>``, ``payment=<json>``),
   as the doc's curl shows. In log lines the JSON is shown with card numbers, CVVs and
   tokens masked (``_JsonField``).
@@ -31,7 +34,7 @@ from urllib.parse import quote
 import requests
 
 from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
-from providers.base.errors import ProviderAuthenticationError
+from providers.base.errors import ProviderAuthenticationError, ProviderInputError
 from providers.base.money import InvalidAmount, Money
 from providers.base.redaction import mask_pan, redact_mapping
 from providers.eoneopay import errors
@@ -216,7 +219,7 @@ class EoneoPayClient(ProviderClient):
     def payment_create(self, *, token: str, amount: Money, reference: str) -> Payment:
         """Charge a tokenised card. Raises ``CardDeclined`` when the card network says no."""
         op = "payment_create"
-        payload = {"token": token, "reference": reference, "amount": self._cents(amount), "currency": self.currency}
+        payload = {"token": token, "reference": reference, "amount": self._cents(op, amount), "currency": self.currency}
         reply = self._request(
             "POST", "/payments", operation=op, ok=CREATED, documented=errors.documented(op), moves_money=True,
             form={"payment": _JsonField(payload, self.redact_keys)}, sensitive=(token,),
@@ -271,7 +274,7 @@ class EoneoPayClient(ProviderClient):
     def _require_admin_key(self, operation: str) -> None:
         if not self.admin_key:
             raise self.error(
-                ProviderAuthenticationError, operation,
+                ProviderInputError, operation,
                 "Managing EoneoPay API keys needs an admin key, and this connection has none: "
                 "add the admin_key credential.",
                 code="admin_key_missing",
@@ -280,23 +283,36 @@ class EoneoPayClient(ProviderClient):
     def _check_key_prefixes(self) -> None:
         if self.mode is None:
             raise self.error(
-                ProviderAuthenticationError, "check",
+                ProviderInputError, "check",
                 "The EoneoPay secret key should start with sk_test_ (test mode) or sk_live_ (live mode).",
                 code="unrecognised_key",
             )
         if self.admin_key and key_mode(self.admin_key) != self.mode:
             raise self.error(
-                ProviderAuthenticationError, "check",
+                ProviderInputError, "check",
                 f"The EoneoPay admin key is not a {self.mode} key like the secret key; use keys of one mode.",
                 code="mode_mismatch",
             )
 
-    def _cents(self, amount: Money) -> int:
+    def _cents(self, operation: str, amount: Money) -> int:
+        """The amount in whole cents, checked before anything is sent."""
+        if not isinstance(amount, Money):
+            raise self.error(ProviderInputError, operation, "An EoneoPay amount must be given as Money in AUD.",
+                             code="invalid_amount")
         if amount.currency != self.currency:
-            raise InvalidAmount(f"EoneoPay takes {self.currency} only, not {amount.currency}.")
-        cents = amount.to_minor()
+            raise self.error(ProviderInputError, operation,
+                             f"EoneoPay takes {self.currency} only, not {amount.currency}.",
+                             code="currency_not_supported")
+        try:
+            if not amount.amount.is_finite():
+                raise InvalidAmount("not a finite amount")
+            cents = amount.to_minor()
+        except InvalidAmount:
+            raise self.error(ProviderInputError, operation, "An EoneoPay amount must be whole cents.",
+                             code="invalid_amount") from None
         if cents <= 0:
-            raise InvalidAmount("An EoneoPay payment must be above zero.")
+            raise self.error(ProviderInputError, operation, "An EoneoPay payment must be above zero.",
+                             code="invalid_amount")
         return cents
 
 

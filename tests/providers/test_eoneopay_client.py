@@ -14,11 +14,13 @@ import requests
 from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
+    ProviderError,
+    ProviderInputError,
     ProviderInvalidResponse,
     ProviderOutcomeUnknown,
     ProviderRejected,
 )
-from providers.base.money import InvalidAmount, Money
+from providers.base.money import Money
 from providers.eoneopay import testdata as data
 from providers.eoneopay.client import EoneoPayClient, key_mode
 from providers.eoneopay.errors import CardDeclined, answer_code, is_success
@@ -43,6 +45,15 @@ def state(sandbox):
 
 def aud(text: str) -> Money:
     return Money(Decimal(text), "AUD")
+
+
+def assert_refused_locally(sandbox, error: ProviderError, operation: str, code: str) -> None:
+    """Refused by the client before sending: ProviderInputError, no status, no request."""
+    assert type(error) is ProviderInputError
+    assert isinstance(error, ProviderRejected) and isinstance(error, ValueError)
+    assert (error.provider, error.operation, error.code, error.http_status) == ("eoneopay", operation, code, None)
+    assert error.message[0].isupper() and error.message.endswith("."), error.message
+    assert len(state(sandbox).received) == 0
 
 
 def new_customer(client, *cards: NewCard, email: str = "ann.example@example.test"):
@@ -196,12 +207,22 @@ def test_declined_cards_raise_card_declined_with_the_network_code(sandbox, pan, 
     assert (refused.value.code, refused.value.http_status) == ("refund_invalid", 400)
 
 
-def test_payment_amount_must_be_aud_in_whole_cents_and_above_zero(sandbox):
-    client = make_client(sandbox)
-    for amount in (Money(Decimal("5.00"), "INR"), aud("1.001"), aud("0"), aud("-3.00")):
-        with pytest.raises(InvalidAmount):
-            client.payment_create(token=data.DEMO_TOKEN_VISA, amount=amount, reference="bad amount")
-    assert len(state(sandbox).received) == 0
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        (Money(Decimal("5.00"), "INR"), "currency_not_supported"),
+        (aud("1.001"), "invalid_amount"),
+        (aud("0"), "invalid_amount"),
+        (aud("-3.00"), "invalid_amount"),
+        (aud("Infinity"), "invalid_amount"),
+        (Decimal("5.00"), "invalid_amount"),
+    ],
+)
+def test_payment_amount_must_be_aud_in_whole_cents_and_above_zero(sandbox, amount, code):
+    with pytest.raises(ProviderInputError) as caught:
+        make_client(sandbox).payment_create(token=data.DEMO_TOKEN_VISA, amount=amount, reference="bad amount")
+    assert_refused_locally(sandbox, caught.value, "payment_create", code)
+    assert data.DEMO_TOKEN_VISA not in str(caught.value)
 
 
 # -- API keys ----------------------------------------------------------------------------
@@ -232,12 +253,12 @@ def test_api_key_calls_without_an_admin_key_fail_before_sending(sandbox, call):
     client = make_client(sandbox, admin_key=None)
     kwargs = {} if call == "api_key_create" else {"api_key": data.SECRET_KEY}
 
-    with pytest.raises(ProviderAuthenticationError) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         getattr(client, call)(**kwargs)
 
-    assert caught.value.code == "admin_key_missing" and caught.value.http_status is None
+    assert_refused_locally(sandbox, caught.value, call, "admin_key_missing")
     assert "admin key" in caught.value.message
-    assert len(state(sandbox).received) == 0
+    assert data.SECRET_KEY not in str(caught.value)
 
 
 # -- mode and check ----------------------------------------------------------------------
@@ -277,10 +298,9 @@ def test_check_reports_a_standard_key_given_as_admin_key(sandbox):
     ],
 )
 def test_check_rejects_keys_of_no_or_mixed_modes_without_calling(sandbox, secret_key, admin_key, code):
-    with pytest.raises(ProviderAuthenticationError) as caught:
+    with pytest.raises(ProviderInputError) as caught:
         make_client(sandbox, secret_key=secret_key, admin_key=admin_key).check()
-    assert caught.value.code == code
-    assert len(state(sandbox).received) == 0
+    assert_refused_locally(sandbox, caught.value, "check", code)
 
 
 def test_check_reports_a_live_key_refused_by_the_sandbox(sandbox):
