@@ -15,6 +15,10 @@ Policy that is not obvious:
   the key again instead of failing forever after a key rotation.
 - A balance is trusted only when the answer echoes the UUID we sent: an answer meant
   for another request must never show someone else's balance.
+- The phone, card number and expiry are checked before anything is sent: a bad one
+  raises ProviderInputError (a ProviderRejected and a ValueError) with
+  ``http_status=None`` and code ``invalid_phone``, ``invalid_card_number`` or
+  ``invalid_expiry``; its sentence never repeats the card number.
 - HTTP 203 is a refusal on this API (wrong OTP, wrong password, invalid token), not a
   success; 406 on balance inquiry carries an EBS response code, turned into a sentence
   by ``EBS_RESPONSES``.
@@ -75,7 +79,8 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 
 
 def normalise_phone(phone: str) -> str:
-    """The phone as EnayaPay wants it: digits with the 249 country code, no plus."""
+    """The phone as EnayaPay wants it: digits with the 249 country code, no plus.
+    ValueError if it cannot be one (the client turns it into ProviderInputError)."""
     digits = _SEPARATORS.sub("", phone or "")
     if digits.startswith("+"):
         digits = digits[1:]
@@ -90,16 +95,30 @@ def normalise_phone(phone: str) -> str:
     return digits
 
 
-def _card_number(pan: str) -> str:
-    digits = _SEPARATORS.sub("", pan or "")
+def _input_error(operation: str, code: str, message: str) -> errors.ProviderInputError:
+    """A check made before sending failed: nothing reached EnayaPay."""
+    return errors.ProviderInputError(message, provider=EnayaPayClient.provider, operation=operation, code=code)
+
+
+def _phone(operation: str, phone: str) -> str:
+    try:
+        return normalise_phone(phone)
+    except (ValueError, TypeError):
+        raise _input_error(operation, "invalid_phone",
+                           "The phone must be a Sudanese mobile number such as +249 91 234 5678.") from None
+
+
+def _card_number(operation: str, pan: str) -> str:
+    digits = _SEPARATORS.sub("", pan) if isinstance(pan, str) else ""
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
-        raise ValueError("The card number must be 12 to 19 digits.")
+        raise _input_error(operation, "invalid_card_number", "The card number must be 12 to 19 digits.")
     return digits
 
 
-def _expiry(expiry: str) -> str:
+def _expiry(operation: str, expiry: str) -> str:
     if not isinstance(expiry, str) or not _EXPIRY.fullmatch(expiry):
-        raise ValueError("The card expiry must be YYMM, for example 2812 for December 2028.")
+        raise _input_error(operation, "invalid_expiry",
+                           "The card expiry must be YYMM, for example 2812 for December 2028.")
     return expiry
 
 
@@ -138,7 +157,7 @@ class EnayaPayClient(ProviderClient):
         """Create an account; EnayaPay texts an OTP to the phone (verify it next).
         An already registered phone is refused with code ``already_registered``, and
         EnayaPay texts it a fresh OTP (see README: the forgotten-password flow)."""
-        phone = normalise_phone(phone)
+        phone = _phone("register", phone)
         documented = self._documented(
             "register",
             {
@@ -159,7 +178,7 @@ class EnayaPayClient(ProviderClient):
 
     def verify(self, *, phone: str, otp: str) -> Verification:
         """Check the OTP; the answer's token opens the password and card calls."""
-        phone = normalise_phone(phone)
+        phone = _phone("verify", phone)
         documented = self._documented(
             "verify",
             {
@@ -183,7 +202,7 @@ class EnayaPayClient(ProviderClient):
                 404: NOT_REGISTERED,
             },
         )
-        body = {"user_phone": normalise_phone(phone), "user_password": password}
+        body = {"user_phone": _phone("login", phone), "user_password": password}
         reply = self._request("POST", "login/", operation="login", documented=documented,
                               json_body=body, sensitive=(password,))
         return self._result("login", reply, _account_status)
@@ -192,7 +211,7 @@ class EnayaPayClient(ProviderClient):
         """Set a new password for a user who forgot it; ``token`` comes from verify.
         The doc spells the path ``rest/password``; that is what is sent."""
         documented = self._documented("reset_password", {203: INVALID_TOKEN, 404: NOT_REGISTERED})
-        body = {"user_phone": normalise_phone(phone), "user_password": new_password}
+        body = {"user_phone": _phone("reset_password", phone), "user_password": new_password}
         with self._maybe_applied("the password may have been reset. Log in with the new password to check"):
             reply = self._request("POST", "rest/password/", operation="reset_password", documented=documented,
                                   json_body=body, headers=self._token(token), sensitive=(new_password, token))
@@ -222,7 +241,7 @@ class EnayaPayClient(ProviderClient):
         refuses a UUID it has seen, and a repeat with a fresh UUID is a new inquiry that
         only the user should decide to make.
         """
-        pan, expiry = _card_number(pan), _expiry(expiry)
+        pan, expiry = _card_number("balance_inquiry", pan), _expiry("balance_inquiry", expiry)
         self.add_request_secrets(pan, ipin, token)
         request_uuid = str(uuidlib.uuid4())
         block = encrypt_ipin(self._public_key(), uuid=request_uuid, ipin=ipin)

@@ -12,6 +12,7 @@ from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
+    ProviderInputError,
     ProviderInvalidResponse,
     ProviderRejected,
     ProviderUnavailable,
@@ -146,14 +147,51 @@ def test_public_key_given_to_the_constructor_is_not_fetched(sandbox, state):
     assert [r.path for r in state.received] == ["/balance/inquiry/"]
 
 
-def test_client_side_input_checks(client):
-    with pytest.raises(ValueError, match="YYMM"):
-        client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="12/28", token=sb.TOKEN_ACTIVE_USER)
-    with pytest.raises(ValueError, match="12 to 19 digits") as exc:
-        client.balance_inquiry(pan="9999-01x", ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    assert "9999" not in str(exc.value)
+def assert_refused_locally(state, exc: ProviderError, operation: str, code: str) -> None:
+    """Refused by the client before sending: ProviderInputError, no status, no request
+    (not even the public-key fetch)."""
+    assert_error(exc, ProviderInputError, code, None)
+    assert isinstance(exc, ProviderRejected) and isinstance(exc, ValueError)
+    assert exc.operation == operation
+    assert len(state.received) == 0
+
+
+@pytest.mark.parametrize(
+    ("pan", "expiry", "code", "words"),
+    [
+        (sb.CARD_OK, "12/28", "invalid_expiry", "YYMM"),
+        (sb.CARD_OK, "2813", "invalid_expiry", "YYMM"),
+        ("9999-01x", "2812", "invalid_card_number", "12 to 19 digits"),
+        (sb.CARD_OK + "12345", "2812", "invalid_card_number", "12 to 19 digits"),
+    ],
+)
+def test_card_details_are_checked_before_sending(client, state, pan, expiry, code, words):
+    with pytest.raises(ProviderInputError) as exc:
+        client.balance_inquiry(pan=pan, ipin=sb.IPIN, expiry=expiry, token=sb.TOKEN_ACTIVE_USER)
+    assert_refused_locally(state, exc.value, "balance_inquiry", code)
+    assert words in exc.value.message
+    shown = f"{exc.value} {exc.value!r} {exc.value.as_dict()}"
+    assert pan not in shown and "9999" not in shown and sb.IPIN not in shown and sb.TOKEN_ACTIVE_USER not in shown
+
+
+@pytest.mark.parametrize("call", ["register", "verify", "login", "reset_password"])
+def test_a_phone_that_cannot_be_a_number_is_refused_before_sending(client, state, call):
+    kwargs = {
+        "register": {"name": "Test User", "password": "whatever-1"},
+        "verify": {"otp": sb.OTP_CODE},
+        "login": {"password": "whatever-1"},
+        "reset_password": {"new_password": "whatever-1", "token": sb.TOKEN_ACTIVE_USER},
+    }[call]
+    with pytest.raises(ProviderInputError) as exc:
+        getattr(client, call)(phone="+249 91x 000 001", **kwargs)
+    assert_refused_locally(state, exc.value, call, "invalid_phone")
+
+
+def test_normalise_phone():
     assert normalise_phone("00249 912-000-001") == sb.PHONE_ACTIVE
     assert normalise_phone("912000001") == sb.PHONE_ACTIVE
+    with pytest.raises(ValueError, match="Sudanese mobile number"):
+        normalise_phone("phone")
 
 
 # -- documented statuses ---------------------------------------------------------------------
