@@ -38,9 +38,12 @@ def route(rule: str, *, methods: tuple[str, ...] = ("GET",), endpoint: str | Non
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    """``body`` as JSON; ``None`` is an empty body. A ``str`` or ``bytes`` body is taken as
+    JSON already encoded and sent as is (for exact decimals the stdlib encoder cannot write)."""
     if body is None:
         return Response(b"", status=status, headers=headers)
-    return Response(json.dumps(body, default=str), status=status, mimetype="application/json", headers=headers)
+    text = body if isinstance(body, str | bytes) else json.dumps(body, default=str)
+    return Response(text, status=status, mimetype="application/json", headers=headers)
 
 
 @dataclass(frozen=True)
@@ -223,16 +226,24 @@ class Sandbox:
         self._timers.append(timer)
         timer.start()
 
-    def send_callback(self, url: str | None, body: dict, *, headers: dict | None = None) -> None:
-        """POST a callback to the URL Paydesk registered, in the background."""
+    def send_callback(self, url: str | None, body: dict, *, headers: dict | None = None,
+                      raw: str | bytes | None = None) -> None:
+        """POST a callback to the URL Paydesk registered, in the background. ``raw``, when
+        given, is ``body`` already encoded as JSON and is sent as is (``body`` is kept in
+        the record)."""
         if not url:
             return
         record = {"url": url, "body": body, "status": None, "error": None, "answer": None}
         self.callbacks.append(record)
+        if raw is None:
+            send: dict[str, Any] = {"json": body, "headers": headers or {}}
+        else:
+            data = raw.encode() if isinstance(raw, str) else raw
+            send = {"data": data, "headers": {"Content-Type": "application/json", **(headers or {})}}
 
         def deliver():
             try:
-                r = requests.post(url, json=body, headers=headers or {}, timeout=(2, 5))
+                r = requests.post(url, timeout=(2, 5), **send)
                 record["status"], record["answer"] = r.status_code, r.text[:500]
             except requests.RequestException as e:
                 record["error"] = type(e).__name__

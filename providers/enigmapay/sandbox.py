@@ -389,8 +389,8 @@ class EnigmaPaySandbox(Sandbox):
     def _deliver(self, body: dict, attempt: int) -> None:
         if not self.callback_url:
             return
-        # send_callback posts with requests' json=, which cannot encode Decimal.
-        self.send_callback(self.callback_url, json.loads(wire.dumps(body)))
+        # Pre-encoded so the amount goes out as the doc shows it (500.00), never via a float.
+        self.send_callback(self.callback_url, body, raw=wire.dumps(body))
         record = self.callbacks[-1]
         if attempt < self.callback_attempts:
             self._later(self.callback_retry_delay, lambda: self._redeliver(record, body, attempt))

@@ -91,6 +91,7 @@ def test_completed_payout_sends_one_callback_that_parses_and_matches_the_status(
 
     [raw] = receiver.wait(1)
     callback = parse_status_callback(raw)
+    assert b'"amount": 500.00,' in raw  # exact, as the doc shows it: never through a float (500.0)
 
     assert callback.transaction_id == payout.transaction_id
     assert (callback.status, callback.raw_status) == ("succeeded", "Completed")
