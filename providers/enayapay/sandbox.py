@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from werkzeug.wrappers import Request, Response
 
 from providers.base.sandbox import Sandbox, json_response, route
+from providers.enigmapay.wire import dumps as exact_json  # Decimal → exact JSON number
 
 API_KEY = "enaya_test_sandbox_key_5c1e9a7f"
 OTP_CODE = "731904"
@@ -337,8 +338,8 @@ class EnayaPaySandbox(Sandbox):
             return _ebs(554)
         if card.answer:
             return _ebs(card.answer)
-        return json_response({"response_code": 0, "balance": _number(card.balance),
-                              "response_status": EBS_MESSAGES[0], "uuid": request_uuid})
+        return json_response(exact_json({"response_code": 0, "balance": _number(card.balance),
+                                         "response_status": EBS_MESSAGES[0], "uuid": request_uuid}))
 
 
 def _card_field_problems(body: dict) -> dict[str, list[str]]:
@@ -377,9 +378,10 @@ def _expired(expiry: str, today: date | None = None) -> bool:
     return (int(expiry[:2]), int(expiry[2:])) < (today.year % 100, today.month)
 
 
-def _number(amount: Decimal) -> int | float:
-    """The balance as a JSON number, as the doc shows it."""
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
+def _number(amount: Decimal) -> int | Decimal:
+    """The balance as a JSON number, as the doc shows it (``400``, ``15250.75``): a whole
+    amount as an integer, else the Decimal itself, written exactly by ``exact_json``."""
+    return int(amount) if amount == amount.to_integral_value() else amount
 
 
 def _b64url(raw: bytes) -> str:

@@ -162,3 +162,22 @@ def test_sandbox_error_bodies_match_the_doc(sandbox):
     ebs = requests.post(f"{base}/balance/inquiry/", headers={**headers, "token": sb.TOKEN_ACTIVE_USER}, timeout=5,
                         json={"pan": sb.CARD_OK, "ipin": "x", "uuid": "short", "expiration_date": "2812"})
     assert ebs.status_code == 400 and set(ebs.json()["details"]) == {"uuid"}
+
+
+def test_sandbox_writes_the_balance_as_an_exact_json_number(sandbox, state):
+    """The balance stays a Decimal in the sandbox and goes out as written (1234.50), never
+    through a float (which would write 1234.5)."""
+    state.cards[sb.CARD_OK].balance = Decimal("1234.50")
+    answers: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *args, **kwargs: answers.append(response.text))
+    client = EnayaPayClient(base_url=sandbox.base_url("enayapay"), api_key=sb.API_KEY, session=session,
+                            timeouts=Timeouts(connect=1, read=2))
+
+    result = client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
+
+    assert '"balance": 1234.50' in answers[-1]
+    assert str(result.balance.amount) == "1234.50"
+    state.cards[sb.CARD_OK].balance = Decimal("400")
+    client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
+    assert '"balance": 400,' in answers[-1]  # a whole amount stays an integer, as the doc shows it
