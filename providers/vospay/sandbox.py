@@ -12,6 +12,9 @@ What it simulates beyond the doc's examples (each choice is in the README):
 - Finalize commits credit at once and opens a Pending contract; the multifinance
   approves it ``completion_delay`` seconds later (or when next looked at), and then the
   notify callback is POSTed to the ``notifyEndpoint`` given at finalize.
+- Money is Decimal from the request body to the answer: bodies are read with
+  ``parse_float=Decimal`` and amounts and rates are written as exact JSON numbers
+  (``exact_json``), never through a float.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from urllib.parse import parse_qsl
 from werkzeug.wrappers import Request, Response
 
 from providers.base.sandbox import Sandbox, json_response, route
+from providers.enigmapay.wire import dumps as exact_json  # Decimal → exact JSON number
 
 # -- documented test data (see README "Test data") ---------------------------------------
 TEST_OTP = "739146"  # the OTP every test phone receives
@@ -191,6 +195,16 @@ class VospaySandbox(Sandbox):
 
     def not_found(self, request: Request) -> Response:
         return feathers_error(404, f"Page not found: {request.path}")
+
+    @staticmethod
+    def body(request: Request) -> dict:
+        """The JSON body as a dict ({} when absent or not an object), with every number
+        that has a fraction read as Decimal: money never passes through a float."""
+        try:
+            data = json.loads(request.get_data(as_text=True) or "{}", parse_float=Decimal)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     # -- token -------------------------------------------------------------------------
     @route("/authentication", methods=("POST",))
@@ -377,7 +391,7 @@ class VospaySandbox(Sandbox):
         if account is None or account.user_id != claims["userId"]:
             return feathers_error(404, "Vospay account number is not found")
         txn = self._open_transaction(claims["userId"], account, body)
-        return json_response(self._authorization(txn, account, merchant))
+        return json_response(exact_json(self._authorization(txn, account, merchant)))
 
     def _open_transaction(self, user_id: str, account: Account, body: dict) -> Transaction:
         gross = _amount(body["grossAmount"])
@@ -400,7 +414,7 @@ class VospaySandbox(Sandbox):
             "transactionID": txn.transaction_id, "availableCredit": _num(account.available_credit),
             "creditLimit": _num(account.credit_limit),
             "accountExpiry": (account.account_expiry + JAKARTA).strftime("%Y%m%d"),
-            "installments": [{"installmentID": pid, "rate": float(rate), "period": months, "monthlyPayment": _num(pay)}
+            "installments": [{"installmentID": pid, "rate": rate, "period": months, "monthlyPayment": _num(pay)}
                              for pid, (months, rate, pay) in txn.plans.items()],
         }
 
@@ -465,13 +479,14 @@ class VospaySandbox(Sandbox):
         record.status, record.approve_at = "Approved", None
         record.modified_at = datetime.now(UTC)
         txn = self.transactions[record.transaction_id]
-        self.send_callback(record.notify_url, {
+        body = {
             "transactionID": txn.transaction_id, "orderID": txn.order_id, "merchantKey": txn.merchant_key,
             "vospayNumber": txn.vospay_number, "currency": txn.currency, "grossAmount": _num(txn.gross),
             "installmentID": record.installment_id, "period": record.period,
             "installment": _num(record.installment), "contractNumber": record.contract_number,
             "status": record.status, "timestamp": _iso(record.modified_at),
-        })
+        }
+        self.send_callback(record.notify_url, body, raw=exact_json(body))
 
     def _approve_due(self) -> None:
         """Resolve lazily, so a reader never sees a contract pending past its time."""
@@ -508,8 +523,8 @@ class VospaySandbox(Sandbox):
             return claims
         person = self.persons[claims["userId"]]
         accounts = [a for a in self.vospay_accounts.values() if a.user_id == person.user_id]
-        return json_response({"nik": person.nik, "fullName": person.full_name, "email": person.email,
-                              "accounts": [self._profile_account(a, person) for a in accounts]})
+        return json_response(exact_json({"nik": person.nik, "fullName": person.full_name, "email": person.email,
+                                         "accounts": [self._profile_account(a, person) for a in accounts]}))
 
     def _profile_account(self, a: Account, person: Person) -> dict:
         return {
@@ -536,7 +551,7 @@ class VospaySandbox(Sandbox):
         return {
             "contractNumber": c.contract_number, "vospayNumber": txn.vospay_number, "period": c.period,
             "remainingPeriod": c.remaining_period, "installment": _num(c.installment),
-            "transactionAmount": _num(txn.gross), "interestRate": float(c.rate),
+            "transactionAmount": _num(txn.gross), "interestRate": c.rate,
             "nextPaymentDue": c.next_payment_due.strftime("%Y%m%d") if c.next_payment_due else None,
             "transactionDate": c.transaction_date.strftime("%Y%m%d"),
             "transactionDetail": {
@@ -576,7 +591,8 @@ class VospaySandbox(Sandbox):
             skip = max(int(request.args.get("$skip", 0)), 0)
         except ValueError:
             return feathers_error(400, "$limit and $skip must be integers")
-        return json_response({"total": len(items), "limit": limit, "skip": skip, "data": items[skip:skip + limit]})
+        page = {"total": len(items), "limit": limit, "skip": skip, "data": items[skip:skip + limit]}
+        return json_response(exact_json(page))
 
     def _person_for_phone(self, phone: str) -> Person | None:
         owner = next((a.user_id for a in self.vospay_accounts.values() if a.phone == phone), None)
@@ -678,7 +694,7 @@ def _order_refusal(body: dict) -> str | None:
 
 
 def _amount(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise TypeError(f"not an amount: {value!r}")
     amount = Decimal(str(value))
     if amount < 0 or amount != amount.to_integral_value():
@@ -690,9 +706,10 @@ def _monthly(amount: Decimal, rate: Decimal, months: int) -> Decimal:
     return (amount * (1 + rate) / months).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _num(value: Decimal) -> int | float:
-    """A JSON number as Vospay sends it: whole rupiah as integers, installments with cents."""
-    return int(value) if value == value.to_integral_value() else float(value)
+def _num(value: Decimal) -> int | Decimal:
+    """A JSON number as Vospay sends it: whole rupiah as integers, installments with cents
+    as the Decimal itself (written exactly by ``exact_json``)."""
+    return int(value) if value == value.to_integral_value() else value
 
 
 def _b64(raw: bytes) -> str:

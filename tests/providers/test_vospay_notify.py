@@ -155,3 +155,16 @@ def test_no_secret_reaches_a_log_line_or_an_error(sandbox, caplog):
         assert secret not in text, f"a secret ending …{secret[-2:]} leaked"
     assert profile.nik not in caplog.text
     assert "2340010000000001" not in caplog.text  # account numbers are redacted by key
+
+
+def test_notify_writes_money_as_exact_json_numbers(sandbox, receiver):
+    """14,100 over 6 months at 0.03 is 2,420.50 a month: the notify says 2420.50 (a float
+    would say 2420.5), and the sandbox's own record keeps the Decimal."""
+    url, bodies, arrived = receiver
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.1})
+    buy(make_client(sandbox), vs.PHONE_SITI, "2340010000000001", url, price=2000, installment="2")
+    assert arrived.wait(3), "no notify arrived"
+    assert b'"grossAmount": 14100,' in bodies[0] and b'"installment": 2420.50,' in bodies[0]
+    (record,) = sandbox.sandbox("vospay").callbacks
+    assert record["body"]["installment"] == Decimal("2420.50")
+    assert parse_notify_callback(bodies[0]).gross_amount == idr(14100)

@@ -163,3 +163,44 @@ def test_sandbox_answers_the_documented_500_when_content_type_is_not_json(sandbo
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 500
     assert answer.json()["className"] == "general-error"
+
+
+def test_sandbox_answers_money_and_rates_as_exact_json_numbers(sandbox):
+    """Installments and rates stay Decimal in the sandbox and go out as written: 14,100 over
+    6 months at 0.03 is 2420.50 (a float would write 2420.5), the rate 0.045 stays 0.045."""
+    answers: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *args, **kwargs: answers.append(response.text))
+    client = VospayClient(base_url=sandbox.base_url("vospay"), session=session, timeouts=Timeouts(connect=1, read=2),
+                          merchant_key="sbx_mk_bukalapak")
+    token = sign_in(client)
+
+    authorized = client.authorize_transaction(
+        access_token=token, vospay_number="2340010000000001", order_id="B0002",
+        items=[OrderItem("Product A", 2, idr(2000)), OrderItem("Product B", 1, idr(5000))],
+        shipping_cost=idr(5000), insurance_cost=idr(100),
+    )
+
+    answer = answers[-1]
+    assert '"rate": 0.03, "period": 6, "monthlyPayment": 2420.50}' in answer
+    assert '"rate": 0.045,' in answer
+    plan = next(p for p in authorized.installment_plans if p.installment_id == "2")
+    assert str(plan.monthly_payment.amount) == "2420.50" and plan.rate == Decimal("0.03")
+    client.contracts(access_token=token)
+    assert '"installment": 21458.33,' in answers[-1] and '"interestRate": 0.03,' in answers[-1]
+
+
+def test_sandbox_reads_request_numbers_as_decimal(sandbox):
+    """A gross amount sent as 30100.0 is still whole rupiah: the sandbox reads it as Decimal."""
+    client = make_client(sandbox)
+    token = sign_in(client)
+    body = {"vospayNumber": "2340010000000001", "merchantKey": "sbx_mk_bukalapak", "orderID": "B0003",
+            "currency": "IDR", "items": [{"name": "A", "quantity": 1, "price": 1000.0}], "shippingCost": 0,
+            "insuranceCost": 0, "processingFee": 0, "tax": 0, "grossAmount": 1000.0}
+    answer = requests.post(f"{sandbox.base_url('vospay')}/authorize-transaction", json=body, timeout=5,
+                           headers={"Authorization": f"JWT {token}"})
+    assert answer.status_code == 200, answer.text
+    body["grossAmount"] = 1000.5
+    refused = requests.post(f"{sandbox.base_url('vospay')}/authorize-transaction", json=body, timeout=5,
+                            headers={"Authorization": f"JWT {token}"})
+    assert refused.status_code == 400
