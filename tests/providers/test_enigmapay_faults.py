@@ -4,6 +4,7 @@ IBAN history; the card payment link is sent once and never reported as moved mon
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -101,10 +102,19 @@ def test_a_read_answered_with_broken_json_is_an_invalid_response(sandbox, client
     assert hits(sandbox, path) == 1
 
 
-def test_a_slow_read_within_the_timeout_is_fine(sandbox, client):
-    arm_fault(sandbox, P, "ibans", "slow", delay=0.2)
+def test_a_slow_read_within_the_timeout_is_fine(sandbox):
+    patient = EnigmaPayClient(
+        base_url=sandbox.base_url(P), api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY,
+        timeouts=Timeouts(connect=1, read=2.0), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
+    )
+    arm_fault(sandbox, P, "ibans", "slow", delay=0.25)
 
-    assert len(client.ibans()) == 3
+    started = time.monotonic()
+    ibans = patient.ibans()
+    elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.25, "the slow fault did not delay the answer"
+    assert len(ibans) == 3
     assert hits(sandbox, "/ibans") == 1
 
 

@@ -3,8 +3,11 @@ re-sent only because its requestId makes the repeat harmless."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from providers.base.client import Timeouts
 from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderUnavailable
 from providers.enkash.client import CardDetail
 from providers.enkash.testing import sandbox_client
@@ -75,9 +78,17 @@ def test_malformed_read_is_an_invalid_response(client, sandbox, sb):
     assert count(sb, "/api/v0/orders/ORD1") == 1
 
 
-def test_slow_answer_within_the_timeout_is_fine(client, sandbox, sb):
-    arm_fault(sandbox, "enkash", "search_qr_codes", "slow", delay=0.2)
-    assert client.search_qr_codes().total_count == 0
+def test_slow_answer_within_the_timeout_is_fine(sandbox, sb):
+    patient = sandbox_client(sandbox.base_url("enkash"), timeouts=Timeouts(connect=1, read=2.0))
+    patient.authorization_token()  # the token call is not the one being slowed
+    arm_fault(sandbox, "enkash", "search_qr_codes", "slow", delay=0.25)
+
+    started = time.monotonic()
+    page = patient.search_qr_codes()
+    elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.25, "the slow fault did not delay the answer"
+    assert page.total_count == 0
     assert count(sb, "/api/v0/qr-code/search") == 1
 
 

@@ -4,6 +4,7 @@ the other writes are sent once and fail as unavailable."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -101,10 +102,17 @@ def test_malformed_json_on_a_read_is_an_invalid_response(sandbox):
 
 
 def test_slow_but_in_time_answers_are_fine(sandbox):
-    client = make_client(sandbox)
-    token = sign_in(client)
-    arm_fault(sandbox, "vospay", "profile", "slow", delay=0.2)
-    assert client.profile(access_token=token).email == "siti.rohanah@example.id"
+    patient = VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=2.0),
+                           retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+    token = sign_in(patient)
+    arm_fault(sandbox, "vospay", "profile", "slow", delay=0.25)
+
+    started = time.monotonic()
+    profile = patient.profile(access_token=token)
+    elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.25, "the slow fault did not delay the answer"
+    assert profile.email == "siti.rohanah@example.id"
     assert hits(sandbox, "/my-profile") == 1
 
 
