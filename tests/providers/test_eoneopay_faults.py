@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from requests.adapters import HTTPAdapter
 
+from providers.base.client import RetryPolicy, Timeouts, build_session
 from providers.base.errors import (
     ProviderError,
     ProviderInvalidResponse,
@@ -19,6 +23,7 @@ from providers.base.errors import (
 )
 from providers.base.money import Money
 from providers.eoneopay import testdata as data
+from providers.eoneopay.client import EoneoPayClient
 from providers.eoneopay.sandbox import TEST_SECRETS
 from providers.eoneopay.types import NewCard
 from tests.conftest import arm_fault
@@ -68,8 +73,17 @@ def test_a_malformed_read_is_an_invalid_response_not_retried(sandbox):
 
 
 def test_a_slow_answer_within_the_timeout_is_fine(sandbox):
-    arm_fault(sandbox, "eoneopay", "customer_list", "slow", delay=0.2)
-    assert len(make_client(sandbox).customer_list()) == 1
+    patient = EoneoPayClient(base_url=sandbox.base_url("eoneopay"), secret_key=data.SECRET_KEY,
+                             timeouts=Timeouts(connect=1, read=2.0),
+                             retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+    arm_fault(sandbox, "eoneopay", "customer_list", "slow", delay=0.25)
+
+    started = time.monotonic()
+    customers = patient.customer_list()
+    elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.25, "the slow fault did not delay the answer"
+    assert len(customers) == 1
     assert requests_for(sandbox, "GET", "/customers") == 1
 
 
@@ -106,16 +120,57 @@ def test_a_payment_answered_503_was_not_made(sandbox):
     assert charged(sandbox) == []
 
 
+class RefusedConnections(HTTPAdapter):
+    """Counts every attempt the client makes; the first ``refused`` are sent to a closed
+    local port (a real "connection refused", so the upstream never sees them), the rest
+    go where the client meant them to."""
+
+    def __init__(self, refused: int) -> None:
+        super().__init__(max_retries=0)
+        self.refused = refused
+        self.attempts = 0
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.closed_port = s.getsockname()[1]
+
+    def send(self, request, **kwargs):
+        self.attempts += 1
+        if self.attempts <= self.refused:
+            request = request.copy()
+            request.url = urlunsplit(urlsplit(request.url)._replace(netloc=f"127.0.0.1:{self.closed_port}"))
+        return super().send(request, **kwargs)
+
+
+def client_with(sandbox, adapter: RefusedConnections) -> EoneoPayClient:
+    session = build_session()
+    session.mount("http://", adapter)
+    return EoneoPayClient(base_url=sandbox.base_url("eoneopay"), secret_key=data.SECRET_KEY, session=session,
+                          timeouts=Timeouts(connect=1, read=2.0),
+                          retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+
+
 def test_a_payment_that_could_not_connect_is_retried_and_unavailable(sandbox):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = make_client(sandbox, base_url=f"http://127.0.0.1:{port}/eoneopay")
+    adapter = RefusedConnections(refused=99)
 
     with pytest.raises(ProviderUnavailable) as caught:
-        client.payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="no route")
+        client_with(sandbox, adapter).payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="no route")
 
     assert caught.value.code == "connection_failed"
+    assert adapter.attempts == 3  # every attempt the retry policy allows
+    assert requests_for(sandbox, "POST", "/payments") == 0  # none of them reached EoneoPay
+    assert charged(sandbox) == []
+
+
+def test_a_payment_whose_connection_failed_is_retried_and_reaches_eoneopay_once(sandbox):
+    adapter = RefusedConnections(refused=1)
+
+    payment = client_with(sandbox, adapter).payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT,
+                                                            reference="retried")
+
+    assert payment.amount == AMOUNT
+    assert adapter.attempts == 2  # one refused connection, one retry
+    assert requests_for(sandbox, "POST", "/payments") == 1  # the retry is the only one that arrived
+    assert len(charged(sandbox)) == 1
 
 
 # -- a refund: sent once; a lost answer is resolved by EoneoPay's refund-once rule ----------
