@@ -21,13 +21,13 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from providers.base import errors
+from providers.base.exactjson import loads as load_json
 from providers.base.redaction import redact_mapping, register_secrets, scrub
 
 logger = logging.getLogger("providers.http")
@@ -302,7 +302,7 @@ class ProviderClient:
         else:
             try:
                 # Numbers with a fraction become Decimal, never float: money stays exact.
-                body = json.loads(text, parse_float=Decimal)
+                body = load_json(text)
             except ValueError:
                 body = _UNPARSEABLE
         return Reply(status=response.status_code, body=body, text=text, headers=dict(response.headers))
@@ -345,24 +345,6 @@ class ProviderClient:
             self.provider, operation, method, scrub(url, self._secrets), reply.status, elapsed_ms,
             scrub(str(shown_body), self._secrets), scrub(str(answer)[:1000], self._secrets),
         )
-
-
-def load_json(body: bytes | str | Mapping | list) -> Any:
-    """A callback body (bytes or text as received, or already a dict) with every number
-    that has a fraction as Decimal. Raises ValueError on text that is not JSON."""
-    if isinstance(body, bytes | str):
-        return json.loads(body, parse_float=Decimal)
-    return _floats_to_decimal(body)
-
-
-def _floats_to_decimal(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, Mapping):
-        return {k: _floats_to_decimal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_floats_to_decimal(v) for v in value]
-    return value
 
 
 class _Unparseable:

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from werkzeug.wrappers import Request, Response
 
+from providers.base.exactjson import dumps as exact_json  # Decimal → exact JSON number
 from providers.base.sandbox import Sandbox, json_response, route
-from providers.enigmapay.wire import dumps as exact_json  # Decimal → exact JSON number
 
 API_KEY = "enaya_test_sandbox_key_5c1e9a7f"
 OTP_CODE = "731904"

@@ -34,7 +34,7 @@ from typing import Any
 
 import requests
 
-from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts, load_json
+from providers.base.client import ErrorSpec, ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -42,6 +42,7 @@ from providers.base.errors import (
     ProviderInvalidResponse,
     ProviderRejected,
 )
+from providers.base.exactjson import loads as load_json
 from providers.base.money import InvalidAmount, Money
 from providers.enigmapay import parsing, wire
 from providers.enigmapay.types import (

@@ -10,36 +10,21 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
+
+from providers.base.exactjson import dumps  # noqa: F401 - the wire's JSON, re-exported
 
 ISTANBUL = timezone(timedelta(hours=3), "TRT")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_FORMAT = "%Y-%m-%d"
 
-_DECIMAL_MARK = "@@enigmapay-decimal:"
-_DECIMAL_RE = re.compile(rf'"{_DECIMAL_MARK}(-?[0-9]+(?:\.[0-9]+)?)"')
-
 
 def request_hash(api_key: str, secret_key: str) -> str:
     """The X-Hash header: hex SHA-256 of the API key followed by the secret key."""
     return hashlib.sha256(f"{api_key}{secret_key}".encode()).hexdigest()
-
-
-def dumps(value: object) -> str:
-    """JSON with every Decimal written as a plain number (``Decimal('500.00')`` → ``500.00``)."""
-
-    def mark(obj: object) -> str:
-        if isinstance(obj, Decimal):
-            return f"{_DECIMAL_MARK}{obj:f}"
-        raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-    return _DECIMAL_RE.sub(r"\1", json.dumps(value, default=mark))
 
 
 def parse_timestamp(value: object) -> datetime | None:

@@ -42,7 +42,8 @@ from urllib.parse import quote
 import requests
 
 from providers.base import errors
-from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts, load_json
+from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.exactjson import loads as load_json
 from providers.base.money import Money
 from providers.enkash import codes, tokens, validation
 from providers.enkash.types import (

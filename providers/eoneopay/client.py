@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -107,6 +107,11 @@ class EoneoPayClient(ProviderClient):
     def mode(self) -> str | None:
         """The mode the secret key selects: "test", "live", or None if unrecognised."""
         return key_mode(self.secret_key)
+
+    @classmethod
+    def credentials_mode(cls, credentials: Mapping[str, str]) -> str | None:
+        """The secret key's prefix says test or live; a connection must agree with it."""
+        return key_mode(credentials.get("secret_key"))
 
     def _auth(self, operation: str) -> dict[str, Any]:
         key = self.admin_key if operation in API_KEY_OPERATIONS else self.secret_key

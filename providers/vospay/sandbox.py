@@ -33,8 +33,8 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
+from providers.base.exactjson import dumps as exact_json  # Decimal → exact JSON number
 from providers.base.sandbox import Sandbox, json_response, route
-from providers.enigmapay.wire import dumps as exact_json  # Decimal → exact JSON number
 
 # -- documented test data (see README "Test data") ---------------------------------------
 TEST_OTP = "739146"  # the OTP every test phone receives

@@ -130,3 +130,11 @@ def test_concurrent_first_creates_end_in_one_connection(merchant):
     assert created is False
     assert connection.pk == other.pk
     assert ProviderConnection.objects.get().credentials == {"api_key": "ours-0001"}
+
+
+def test_eoneopay_live_key_on_a_test_connection_is_refused(merchant):
+    with pytest.raises(CommandError, match="live-mode credentials, but the connection is in test mode"):
+        connect("acme", "eoneopay", "--base-url", URL, "--credential", "secret_key=sk_live_not_for_tests_0001")
+    connect("acme", "eoneopay", "--base-url", URL, "--mode", "live", "--credential",
+            "secret_key=sk_live_not_for_tests_0001")
+    assert ProviderConnection.objects.get(provider="eoneopay").mode == "live"
