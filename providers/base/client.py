@@ -27,6 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from providers.base import errors
+from providers.base.exactjson import dumps as exact_dumps
 from providers.base.exactjson import loads as load_json
 from providers.base.redaction import redact_mapping, register_secrets, scrub
 
@@ -193,6 +194,12 @@ class ProviderClient:
         url = f"{self.base_url}/{path.lstrip('/')}"
         kwargs = self._auth(operation)
         all_headers = {"Accept": "application/json", **kwargs.pop("headers", {}), **(headers or {})}
+        data: Any = form
+        if json_body is not None:
+            # Encoded here rather than by requests so that Decimal amounts go out as the
+            # exact numbers they are (500.00, not 500.0 or an error).
+            data = exact_dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
         if auth is not None:
             kwargs["auth"] = auth
 
@@ -204,8 +211,7 @@ class ProviderClient:
                     method,
                     url,
                     params=params,
-                    json=json_body,
-                    data=form,
+                    data=data,
                     headers=all_headers,
                     timeout=(self.timeouts.connect, self.timeouts.read),
                     # A redirect is an answer, never followed: following it would re-send

@@ -217,9 +217,7 @@ class EnigmaPayClient(ProviderClient):
         }
         reply = self._request(
             method, path, operation=operation, params=params, documented=documented, moves_money=moves_money,
-            # Pre-encoded so amounts go out as exact JSON numbers (see wire.dumps); the
-            # Content-Type header comes from _auth.
-            form=wire.dumps(body) if body is not None else None,  # type: ignore[arg-type]
+            json_body=body,
         )
         if reply.get("success") is False:
             raise self._refusal(operation, "declined", "EnigmaPay declined the request")(reply)
