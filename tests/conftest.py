@@ -76,3 +76,12 @@ def arm_fault(sandbox, provider: str, operation: str, fault: str, **options) -> 
         timeout=5,
     )
     response.raise_for_status()
+
+
+@pytest.fixture
+def callback_receiver():
+    """A local HTTP endpoint recording the callbacks a sandbox sends (see CallbackReceiver)."""
+    from tests.helpers import CallbackReceiver
+
+    with CallbackReceiver() as receiver:
+        yield receiver

@@ -1,7 +1,6 @@
 """A real Celery worker on the configured broker (Redis in CI, in-memory locally)
 picks up a task enqueued after commit and records its result in the database."""
 
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -11,6 +10,7 @@ from config.celery import app
 from providers.models import ProviderConnection
 from providers.tasks import connection_check
 from tests.factories import ConnectionFactory
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
@@ -21,22 +21,13 @@ def celery_worker():
         yield worker
 
 
-def wait_for(predicate, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_worker_runs_a_connection_check_enqueued_on_commit(celery_worker, settings):
     settings.PROVIDER_CONNECT_TIMEOUT = 0.5
     # Port 9 (discard) on localhost refuses connections: the check must fail cleanly.
     connection = ConnectionFactory(base_url="http://127.0.0.1:9/enigmapay/api/dealer")
     with transaction.atomic():
         transaction.on_commit(lambda: connection_check.delay(connection.pk))
-    assert wait_for(lambda: ProviderConnection.objects.get(pk=connection.pk).status != "unchecked")
+    wait_for(lambda: ProviderConnection.objects.get(pk=connection.pk).status != "unchecked", timeout=20)
     connection.refresh_from_db()
     assert connection.status == "failing"
     assert "could not reach" in connection.last_error

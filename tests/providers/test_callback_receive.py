@@ -3,7 +3,6 @@ The sandbox sends a real EnigmaPay status callback to Paydesk's live server."""
 
 import hashlib
 import json
-import time
 from decimal import Decimal
 
 import pytest
@@ -14,21 +13,13 @@ from providers.base.money import Money
 from providers.models import WebhookEvent
 from providers.services import client_for, connection_upsert
 from tests.factories import ConnectionFactory, MerchantFactory
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def callback_url(live_server, connection) -> str:
     return live_server.url + connection.callback_path()
-
-
-def wait_for(predicate, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_enigmapay_payout_callback_is_stored_and_answered_as_the_doc_wants(sandbox, live_server):
@@ -46,7 +37,7 @@ def test_enigmapay_payout_callback_is_stored_and_answered_as_the_doc_wants(sandb
                                customer_iban="TR330006100519786457841326", customer_name="Ayşe Yılmaz",
                                description="paydesk-payout-1")
 
-    assert wait_for(lambda: WebhookEvent.objects.filter(connection=connection).exists())
+    wait_for(lambda: WebhookEvent.objects.filter(connection=connection).exists())
     event = WebhookEvent.objects.get(connection=connection)
     assert event.provider == "enigmapay"
     assert event.trusted is False
@@ -56,7 +47,7 @@ def test_enigmapay_payout_callback_is_stored_and_answered_as_the_doc_wants(sandb
     assert body["status"] == "Completed"
     assert event.remote_addr == "127.0.0.1"
     sent = sandbox.sandbox("enigmapay").callbacks
-    assert wait_for(lambda: sent and sent[-1]["status"] == 200)
+    wait_for(lambda: sent and sent[-1]["status"] == 200)
     assert json.loads(sent[-1]["answer"]) == {"success": True}
 
 
