@@ -67,12 +67,25 @@ def connection_validate(
     """Check a create-or-update request without saving. Returns the existing connection
     (or None), the normalised base URL and the credentials as they would be stored: on
     update, those given replace the stored ones of the same name and the others stay."""
+    _validate_choices(provider, mode)
+    existing = ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()
+    base_url, merged = _checked(existing, provider=provider, mode=mode, base_url=base_url, credentials=credentials)
+    return existing, base_url, merged
+
+
+def _validate_choices(provider: str, mode: str) -> None:
     if provider not in PROVIDERS:
         raise ConnectionInputError(f"Unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}.")
     if mode not in ProviderConnection.Mode.values:
         raise ConnectionInputError(f"Unknown mode {mode!r}; choose test or live.")
+
+
+@sensitive_variables("credentials", "merged")
+def _checked(
+    existing: ProviderConnection | None, *, provider: str, mode: str, base_url: str, credentials: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The normalised base URL and the merged credentials, or ConnectionInputError."""
     base_url = _validate_base_url(base_url)
-    existing = ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()
     _validate_credentials(provider, credentials, partial=existing is not None)
     merged = dict(credentials)
     if existing is not None:
@@ -81,7 +94,7 @@ def connection_validate(
             merged = {**existing.credentials, **credentials}
         _validate_credentials(provider, merged, partial=False)
     _validate_mode(provider, mode, merged)
-    return existing, base_url, merged
+    return base_url, merged
 
 
 def _validate_mode(provider: str, mode: str, credentials: dict[str, str]) -> None:
@@ -120,13 +133,11 @@ def connection_upsert(
 
 @sensitive_variables("credentials", "merged")
 def _connection_save(*, merchant, provider, mode, base_url, credentials) -> tuple[ProviderConnection, bool]:
+    _validate_choices(provider, mode)
     with transaction.atomic():
-        # Lock the row (if any) so two concurrent updates cannot lose a credential.
-        ProviderConnection.objects.select_for_update().filter(
-            merchant=merchant, provider=provider, mode=mode
-        ).first()
-        existing, base_url, merged = connection_validate(
-            merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
+        existing = _locked_connection(merchant=merchant, provider=provider, mode=mode)
+        base_url, merged = _checked(
+            existing, provider=provider, mode=mode, base_url=base_url, credentials=credentials
         )
         if existing is not None and existing.base_url == base_url and _same_credentials(existing, merged):
             return existing, False
@@ -137,6 +148,16 @@ def _connection_save(*, merchant, provider, mode, base_url, credentials) -> tupl
         connection.last_error = ""
         connection.save()
     return connection, existing is None
+
+
+def _locked_connection(*, merchant: Merchant, provider: str, mode: str) -> ProviderConnection | None:
+    """The connection, locked to the end of the transaction so that two concurrent
+    updates cannot lose a credential; None if there is none yet."""
+    return (
+        ProviderConnection.objects.select_for_update()
+        .filter(merchant=merchant, provider=provider, mode=mode)
+        .first()
+    )
 
 
 def _same_credentials(connection: ProviderConnection, credentials: dict[str, str]) -> bool:

@@ -112,17 +112,16 @@ def test_concurrent_first_creates_end_in_one_connection(merchant):
         merchant=merchant, provider="enayapay", mode="test", base_url=URL,
         credentials={"api_key": "from-the-other-request"},
     )
-    real = services.connection_validate
+    real = services._locked_connection
     stale_reads = []
 
     def stale_then_real(**kwargs):
-        existing, base_url, merged = real(**kwargs)
         if not stale_reads:
             stale_reads.append(1)
-            return None, base_url, merged
-        return existing, base_url, merged
+            return None
+        return real(**kwargs)
 
-    with mock.patch.object(services, "connection_validate", side_effect=stale_then_real):
+    with mock.patch.object(services, "_locked_connection", side_effect=stale_then_real):
         connection, created = services.connection_upsert(
             merchant=merchant, provider="enayapay", mode="test", base_url=URL, credentials={"api_key": "ours-0001"}
         )
