@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from providers.models import ProviderConnection
-from providers.registry import PROVIDER_CHOICES, get_spec
+from providers.registry import get_spec
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -31,15 +31,12 @@ class ConnectionForm(forms.Form):
     """Add a connection, or rotate its secrets. Secret inputs are write-only: they are
     never rendered back, and a blank one keeps the stored value."""
 
-    provider = forms.ChoiceField(choices=PROVIDER_CHOICES)
     mode = forms.ChoiceField(choices=ProviderConnection.Mode.choices)
     base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
 
     def __init__(self, *args, provider: str, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        spec = get_spec(provider)
-        self.fields["provider"].initial = provider
-        self.fields["provider"].widget = forms.HiddenInput()
+        spec = get_spec(provider)  # the provider comes from the URL or the connection
         if editing:
             self.fields["mode"].disabled = True
         for name in spec.credential_names:

@@ -105,7 +105,7 @@ def test_viewer_cannot_test_or_change_a_connection(client, merchant_a):
     assert client.post(reverse("providers:connection-test", args=[connection.pk])).status_code == 403
     response = client.post(
         reverse("providers:connection-detail", args=[connection.pk]),
-        {"provider": "enigmapay", "base_url": "https://evil.example", "credential_secret_key": "x" * 20},
+        {"base_url": "https://evil.example", "credential_secret_key": "x" * 20},
     )
     assert response.status_code == 403
     connection.refresh_from_db()
@@ -140,7 +140,7 @@ def test_owner_rotates_one_secret_and_keeps_the_other(client, merchant_a):
     member(client, merchant_a, Role.OWNER)
     response = client.post(
         reverse("providers:connection-detail", args=[connection.pk]),
-        {"provider": "enigmapay", "base_url": connection.base_url, "credential_secret_key": "new-secret-abcd-4321"},
+        {"base_url": connection.base_url, "credential_secret_key": "new-secret-abcd-4321"},
         follow=True,
     )
     page = response.content.decode()
@@ -153,12 +153,12 @@ def test_owner_rotates_one_secret_and_keeps_the_other(client, merchant_a):
 def test_owner_adds_a_connection_and_missing_secret_is_explained(client, merchant_a):
     member(client, merchant_a, Role.OWNER)
     url = reverse("providers:connection-create", args=["enkash"])
-    response = client.post(url, {"provider": "enkash", "mode": "test", "base_url": "http://127.0.0.1:8100/enkash",
+    response = client.post(url, {"mode": "test", "base_url": "http://127.0.0.1:8100/enkash",
                                  "credential_access_key": "ek_access_0001"})
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     assert not ProviderConnection.objects.filter(provider="enkash").exists()
-    client.post(url, {"provider": "enkash", "mode": "test", "base_url": "http://127.0.0.1:8100/enkash",
+    client.post(url, {"mode": "test", "base_url": "http://127.0.0.1:8100/enkash",
                       "credential_access_key": "ek_access_0001", "credential_secret_key": "ek_secret_0002"})
     saved = ProviderConnection.objects.get(provider="enkash", merchant=merchant_a)
     assert saved.credentials == {"access_key": "ek_access_0001", "secret_key": "ek_secret_0002"}
@@ -206,7 +206,7 @@ def test_connection_page_with_an_error_does_not_echo_the_typed_secret(client, me
     member(client, merchant_a, Role.OWNER)
     typed = "TOPSECRET-typed-on-page-6666"
     page = client.post(reverse("providers:connection-create", args=["enigmapay"]),
-                       {"provider": "enigmapay", "mode": "test", "base_url": "nope",
+                       {"mode": "test", "base_url": "nope",
                         "credential_api_key": typed}).content.decode()
     assert "Enter a valid URL" in page
     assert typed not in page
@@ -216,7 +216,7 @@ def test_adding_a_connection_that_exists_does_not_overwrite_it(client, merchant_
     connection = ConnectionFactory(merchant=merchant_a)
     member(client, merchant_a, Role.OWNER)
     response = client.post(reverse("providers:connection-create", args=["enigmapay"]),
-                           {"provider": "enigmapay", "mode": "test", "base_url": "https://elsewhere.example",
+                           {"mode": "test", "base_url": "https://elsewhere.example",
                             "credential_api_key": "other-key-0000", "credential_secret_key": "other-secret-0000"},
                            follow=True)
     assert "There is already a" in response.content.decode()

@@ -1,7 +1,8 @@
 """Demo data for the embedded default: a demo merchant with an owner, a manager and a
 viewer, a connection to each of the five local sandboxes, and a second merchant so
-that tenant isolation is visible. Idempotent: running it twice changes nothing. Refuses to run with DEBUG off, since it
-creates a superuser whose password is published in the README."""
+that tenant isolation is visible. Idempotent: running it twice changes nothing.
+Refuses to run with DEBUG off, since it creates a superuser whose password is
+published in the README."""
 
 from importlib import import_module
 
