@@ -13,9 +13,12 @@ from providers.base.errors import ProviderInvalidResponse
 from providers.base.money import Money
 from providers.enkash.client import CardDetail, parse_notify_callback
 from providers.enkash.sandbox_data import DEMO_MERCHANT, notify_checksum
-from providers.enkash.testing import NotifyReceiver, sandbox_client, wait_for
+from tests.helpers import wait_for
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import CARD_OK
 
-CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
+client = enkash.client
+
 CARD_LATER = CardDetail("Asha Rao", "4100000000000019", "123", "12/39")
 CARD_STUCK = CardDetail("Asha Rao", "4100000000000043", "123", "12/39")
 
@@ -28,27 +31,16 @@ def sb(sandbox):
     return box
 
 
-@pytest.fixture
-def client(sandbox, sb):
-    return sandbox_client(sandbox.base_url("enkash"))
-
-
-@pytest.fixture
-def receiver():
-    with NotifyReceiver() as running:
-        yield running
-
-
 def order(client, notify_url, amount="1000.00"):
     return client.create_order(order_id="ORD1", amount=amount, return_url="https://shop.example/r",
                                notify_url=notify_url)
 
 
-def test_successful_card_payment_is_notified(client, sb, receiver):
-    order(client, receiver.url)
+def test_successful_card_payment_is_notified(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     payment = client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="CREDIT_CARD", card=CARD_OK)
-    [delivery] = receiver.wait(1)
-    assert delivery["path"] == "/enkash/notify"
+    [delivery] = callback_receiver.wait(1)
+    assert delivery["path"] == "/callback"
     assert delivery["headers"]["Content-Type"] == "application/json"
     notice = parse_notify_callback(delivery["body"])
     assert (notice.order_id, notice.transaction_id) == ("ORD1", payment.transaction_id)
@@ -63,42 +55,42 @@ def test_successful_card_payment_is_notified(client, sb, receiver):
     assert client.order_status(order_id=notice.order_id).raw_status == notice.raw_order_status
 
 
-def test_pending_payment_is_notified_when_the_bank_confirms(client, sb, receiver):
-    order(client, receiver.url)
+def test_pending_payment_is_notified_when_the_bank_confirms(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     payment = client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="DEBIT_CARD",
                                            card=CARD_LATER)
     assert payment.raw_status == "PENDING_WITH_BANK"
-    notice = parse_notify_callback(receiver.wait(1)[0]["body"])
+    notice = parse_notify_callback(callback_receiver.wait(1)[0]["body"])
     assert (notice.raw_transaction_status, notice.raw_order_status) == ("SUCCESS", "PAID")
     wait_for(lambda: sb.callbacks[0]["status"] == 200)
 
 
-def test_no_notify_while_pending_with_the_bank(client, sb, receiver):
-    order(client, receiver.url)
+def test_no_notify_while_pending_with_the_bank(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="CREDIT_CARD", card=CARD_STUCK)
     time.sleep(0.3)  # longer than the completion delay
-    assert receiver.received == [] and sb.callbacks == []
+    assert callback_receiver.received == [] and sb.callbacks == []
 
 
-def test_failed_upi_payment_is_notified(client, sb, receiver):
-    order(client, receiver.url)
+def test_failed_upi_payment_is_notified(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="UPI", vpa="failure@enkash")
-    notice = parse_notify_callback(json.loads(receiver.wait(1)[0]["body"]))
+    notice = parse_notify_callback(json.loads(callback_receiver.wait(1)[0]["body"]))
     assert (notice.raw_status, notice.transaction_status, notice.raw_order_status) == ("FAILED", "failed", "ATTEMPTED")
     assert notice.masked_card is None
 
 
-def test_refund_is_notified(client, sb, receiver):
-    order(client, receiver.url)
+def test_refund_is_notified(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     payment = client.submit_payment_detail(order_id="ORD1", amount="1000.00", payment_mode="CREDIT_CARD", card=CARD_OK)
     client.refund(transaction_id=payment.transaction_id, amount="1000.00", request_id="rf-1")
-    notices = [parse_notify_callback(d["body"]) for d in receiver.wait(2)]
+    notices = [parse_notify_callback(d["body"]) for d in callback_receiver.wait(2)]
     assert [n.raw_transaction_status for n in notices] == ["SUCCESS", "REFUNDED"]
     assert notices[1].transaction_status == "refunded"
 
 
-def test_no_notify_without_a_status_change(client, sb, receiver):
-    order(client, receiver.url)
+def test_no_notify_without_a_status_change(client, sb, callback_receiver):
+    order(client, callback_receiver.url)
     client.upi_intent_link(order_id="ORD1")
     client.order_status(order_id="ORD1")
     assert sb.callbacks == []

@@ -13,11 +13,14 @@ from providers.base.errors import ProviderAuthenticationError, ProviderRejected
 from providers.base.money import Money
 from providers.enkash.client import CardDetail, CustomerInfo, EnKashClient
 from providers.enkash.sandbox_data import DEMO_MERCHANT, SECOND_MERCHANT
-from providers.enkash.testing import sandbox_client, wait_for
 from providers.registry import PROVIDERS
+from tests.helpers import fast_client, wait_for
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import CARD_OK, NOWHERE, merchant_client
+
+client = enkash.client
 
 INR = "INR"
-CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
 CARD_LATER = CardDetail("Asha Rao", "4100000000000019", "123", "12/39")
 CARD_DECLINED = CardDetail("Asha Rao", "4100000000000027", "123", "12/39")
 CARD_REFUNDS_FAIL = CardDetail("Asha Rao", "4100000000000068", "123", "12/39")
@@ -35,15 +38,10 @@ def sb(sandbox):
     return box
 
 
-@pytest.fixture
-def client(sandbox, sb) -> EnKashClient:
-    return sandbox_client(sandbox.base_url("enkash"))
-
-
 def new_order(client: EnKashClient, order_id: str = "ORD1001", amount: str = "1250.50", **extra):
     return client.create_order(
         order_id=order_id, amount=Decimal(amount), return_url="https://shop.example/return",
-        notify_url=extra.pop("notify_url", "http://127.0.0.1:9/notify"), **extra,
+        notify_url=extra.pop("notify_url", NOWHERE), **extra,
     )
 
 
@@ -116,10 +114,10 @@ def test_a_token_refused_twice_is_an_authentication_error(client, sb):
 
 def test_clients_sharing_a_session_share_the_token(sandbox, sb):
     session = requests.Session()
-    first = sandbox_client(sandbox.base_url("enkash"), session=session)
-    second = sandbox_client(sandbox.base_url("enkash"), session=session)
+    first = fast_client(sandbox, "enkash", session=session)
+    second = fast_client(sandbox, "enkash", session=session)
     assert first.authorization_token().token == second.authorization_token().token
-    other = sandbox_client(sandbox.base_url("enkash"), merchant=SECOND_MERCHANT, session=session)
+    other = merchant_client(sandbox, SECOND_MERCHANT, session=session)
     assert other.authorization_token().token != first.authorization_token().token
 
 
@@ -170,7 +168,7 @@ def test_a_cancelled_checkout_cancels_the_order(client, sandbox, sb):
 
 def test_orders_of_another_merchant_are_not_found(client, sandbox, sb):
     new_order(client)
-    other = sandbox_client(sandbox.base_url("enkash"), merchant=SECOND_MERCHANT)
+    other = merchant_client(sandbox, SECOND_MERCHANT)
     with pytest.raises(ProviderRejected) as caught:
         other.order_status(order_id="ORD1001")
     assert caught.value.code == "order_not_found"

@@ -13,27 +13,11 @@ from providers.base.errors import ProviderAuthenticationError, ProviderInputErro
 from providers.base.money import Money
 from providers.enkash.client import DOCUMENTED, CardDetail
 from providers.enkash.sandbox_data import DEMO_MERCHANT, INACTIVE_MERCHANT
-from providers.enkash.testing import sandbox_client
+from tests.helpers import fast_client
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import CARD_OK, NOWHERE, order
 
-# Notifies go to a closed local port: no test reaches out to the internet.
-NOWHERE = "http://127.0.0.1:9/notify"
-
-CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
-
-
-@pytest.fixture
-def sb(sandbox):
-    return sandbox.sandbox("enkash")
-
-
-@pytest.fixture
-def client(sandbox, sb):
-    return sandbox_client(sandbox.base_url("enkash"))
-
-
-def order(client, order_id="ORD1", amount="1000.00"):
-    return client.create_order(order_id=order_id, amount=amount, return_url="https://shop.example/r",
-                               notify_url=NOWHERE)
+sb, client = enkash.sb, enkash.client
 
 
 def paid(client, order_id="ORD1", amount="1000.00"):
@@ -140,7 +124,7 @@ def test_invalid_request_sentence_carries_enkash_reason(client, sb):
     (INACTIVE_MERCHANT.access_key, INACTIVE_MERCHANT.secret_key, 403, "merchant_inactive"),
 ])
 def test_token_failures(sandbox, sb, access_key, secret_key, status, code):
-    client = sandbox_client(sandbox.base_url("enkash"), access_key=access_key, secret_key=secret_key)
+    client = fast_client(sandbox, "enkash", access_key=access_key, secret_key=secret_key)
     cls = ProviderRejected if status == 400 else ProviderAuthenticationError
     with pytest.raises(cls) as caught:
         client.check()
@@ -231,7 +215,7 @@ def test_token_refusal_under_http_200_is_still_renewed_once(client, sb):
 def test_bad_credentials_under_http_200(sandbox, sb):
     with sb.lock:
         sb.configure({"errors_as_http_200": True})
-    client = sandbox_client(sandbox.base_url("enkash"), secret_key="enk_test_sk_wrong_000000000000")
+    client = fast_client(sandbox, "enkash", secret_key="enk_test_sk_wrong_000000000000")
     with pytest.raises(ProviderAuthenticationError) as caught:
         client.authorization_token()
     assert (caught.value.http_status, caught.value.code) == (200, "invalid_credentials")

@@ -9,34 +9,14 @@ import pytest
 
 from providers.base.client import Timeouts
 from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderUnavailable
-from providers.enkash.client import CardDetail
-from providers.enkash.testing import sandbox_client
 from tests.conftest import arm_fault
+from tests.helpers import fast_client, requests_to
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import CARD_OK, order
 
-# Notifies go to a closed local port: no test reaches out to the internet.
-NOWHERE = "http://127.0.0.1:9/notify"
+sb, client = enkash.sb, enkash.client
 
-CARD_OK = CardDetail("Asha Rao", "4100000000000001", "123", "12/39")
 SUBMIT = "/api/v0/payment/submit"
-
-
-@pytest.fixture
-def sb(sandbox):
-    return sandbox.sandbox("enkash")
-
-
-@pytest.fixture
-def client(sandbox, sb):
-    return sandbox_client(sandbox.base_url("enkash"))
-
-
-def order(client, order_id="ORD1", amount="1000.00"):
-    return client.create_order(order_id=order_id, amount=amount, return_url="https://shop.example/r",
-                               notify_url=NOWHERE)
-
-
-def count(sb, path: str) -> int:
-    return sum(1 for r in sb.received if r.path == path)
 
 
 def pay(client):
@@ -49,7 +29,7 @@ def test_read_is_retried_and_succeeds(client, sandbox, sb, fault):
     order(client)
     arm_fault(sandbox, "enkash", "order_status", fault, delay=1.0)
     assert client.order_status(order_id="ORD1").raw_status == "CREATED"
-    assert count(sb, "/api/v0/orders/ORD1") == 2
+    assert requests_to(sandbox, "enkash", "/api/v0/orders/ORD1") == 2
 
 
 def test_read_that_keeps_failing_is_unavailable(client, sandbox, sb):
@@ -58,7 +38,7 @@ def test_read_that_keeps_failing_is_unavailable(client, sandbox, sb):
     with pytest.raises(ProviderUnavailable) as caught:
         client.order_status(order_id="ORD1")
     assert (caught.value.code, caught.value.http_status) == ("http_503", 503)
-    assert count(sb, "/api/v0/orders/ORD1") == 3
+    assert requests_to(sandbox, "enkash", "/api/v0/orders/ORD1") == 3
 
 
 def test_read_that_times_out_every_time_is_unavailable(client, sandbox, sb):
@@ -66,7 +46,7 @@ def test_read_that_times_out_every_time_is_unavailable(client, sandbox, sb):
     with pytest.raises(ProviderUnavailable) as caught:
         client.settlement_payout(payout_id="EKSP1")
     assert caught.value.code == "timeout"
-    assert count(sb, "/api/v0/settlement-payout/EKSP1") == 3
+    assert requests_to(sandbox, "enkash", "/api/v0/settlement-payout/EKSP1") == 3
 
 
 def test_malformed_read_is_an_invalid_response(client, sandbox, sb):
@@ -75,11 +55,11 @@ def test_malformed_read_is_an_invalid_response(client, sandbox, sb):
     with pytest.raises(ProviderInvalidResponse) as caught:
         client.order_status(order_id="ORD1")
     assert caught.value.code == "malformed_json"
-    assert count(sb, "/api/v0/orders/ORD1") == 1
+    assert requests_to(sandbox, "enkash", "/api/v0/orders/ORD1") == 1
 
 
 def test_slow_answer_within_the_timeout_is_fine(sandbox, sb):
-    patient = sandbox_client(sandbox.base_url("enkash"), timeouts=Timeouts(connect=1, read=2.0))
+    patient = fast_client(sandbox, "enkash", timeouts=Timeouts(connect=1, read=2.0))
     patient.authorization_token()  # the token call is not the one being slowed
     arm_fault(sandbox, "enkash", "search_qr_codes", "slow", delay=0.25)
 
@@ -89,20 +69,20 @@ def test_slow_answer_within_the_timeout_is_fine(sandbox, sb):
 
     assert elapsed >= 0.25, "the slow fault did not delay the answer"
     assert page.total_count == 0
-    assert count(sb, "/api/v0/qr-code/search") == 1
+    assert requests_to(sandbox, "enkash", "/api/v0/qr-code/search") == 1
 
 
 def test_search_post_is_retried_as_a_read(client, sandbox, sb):
     arm_fault(sandbox, "enkash", "search_settlement_payouts", "502")
     assert client.search_settlement_payouts().total_count == 2
-    assert count(sb, "/api/v0/settlement-payout/search") == 2
+    assert requests_to(sandbox, "enkash", "/api/v0/settlement-payout/search") == 2
 
 
 def test_token_call_is_retried(client, sandbox, sb):
     arm_fault(sandbox, "enkash", "authorization_token", "503")
     order(client)
-    assert count(sb, "/api/v0/merchant/token") == 2
-    assert count(sb, "/api/v0/orders") == 1
+    assert requests_to(sandbox, "enkash", "/api/v0/merchant/token") == 2
+    assert requests_to(sandbox, "enkash", "/api/v0/orders") == 1
 
 
 # -- the payment: sent exactly once -------------------------------------------------------
@@ -113,7 +93,7 @@ def test_payment_timeout_is_an_unknown_outcome_resolved_by_order_status(client, 
     with pytest.raises(ProviderOutcomeUnknown) as caught:
         pay(client)
     assert caught.value.code == "outcome_unknown_timeout"
-    assert count(sb, SUBMIT) == 1
+    assert requests_to(sandbox, "enkash", SUBMIT) == 1
     attempts = client.order_status(order_id="ORD1").payments
     assert [p.raw_status for p in attempts] == ["SUCCESS"]  # the sandbox acted; the answer was lost
     assert client.transaction_status(transaction_id=attempts[0].transaction_id).status == "succeeded"
@@ -126,7 +106,7 @@ def test_payment_5xx_is_an_unknown_outcome(client, sandbox, sb, fault):
     with pytest.raises(ProviderOutcomeUnknown) as caught:
         pay(client)
     assert (caught.value.code, caught.value.http_status) == (f"outcome_unknown_http_{fault}", int(fault))
-    assert count(sb, SUBMIT) == 1
+    assert requests_to(sandbox, "enkash", SUBMIT) == 1
 
 
 def test_payment_503_is_unavailable_and_not_resent(client, sandbox, sb):
@@ -135,7 +115,7 @@ def test_payment_503_is_unavailable_and_not_resent(client, sandbox, sb):
     with pytest.raises(ProviderUnavailable) as caught:
         pay(client)
     assert caught.value.http_status == 503
-    assert count(sb, SUBMIT) == 1
+    assert requests_to(sandbox, "enkash", SUBMIT) == 1
     assert client.order_status(order_id="ORD1").payments == ()
 
 
@@ -145,7 +125,7 @@ def test_payment_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb
     with pytest.raises(ProviderOutcomeUnknown) as caught:
         pay(client)
     assert caught.value.code == "malformed_json"
-    assert count(sb, SUBMIT) == 1
+    assert requests_to(sandbox, "enkash", SUBMIT) == 1
 
 
 def test_create_order_timeout_is_not_resent(client, sandbox, sb):
@@ -154,7 +134,7 @@ def test_create_order_timeout_is_not_resent(client, sandbox, sb):
     with pytest.raises(ProviderUnavailable) as caught:
         order(client)
     assert caught.value.code == "timeout"
-    assert count(sb, "/api/v0/orders") == 1
+    assert requests_to(sandbox, "enkash", "/api/v0/orders") == 1
 
 
 # -- the refund: re-sent with the same requestId, made once ------------------------------
@@ -164,7 +144,7 @@ def test_refund_timeout_is_retried_and_refunds_once(client, sandbox, sb):
     arm_fault(sandbox, "enkash", "refund", "timeout", delay=1.0)
     refund = client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
     assert refund.amount.amount == 100 and refund.request_id == "rf-1"
-    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 2
+    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 2
     assert len(sb.refunds) == 1
 
 
@@ -175,7 +155,7 @@ def test_refund_that_never_answers_is_an_unknown_outcome(client, sandbox, sb):
     with pytest.raises(ProviderOutcomeUnknown) as caught:
         client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
     assert caught.value.http_status == 500
-    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 3
+    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 3
     assert len(sb.refunds) == 1  # three tries, one refund
     assert client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1").raw_status
 
@@ -195,4 +175,4 @@ def test_refund_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb)
     arm_fault(sandbox, "enkash", "refund", "malformed")
     with pytest.raises(ProviderOutcomeUnknown):
         client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
-    assert count(sb, f"/api/v0/payment/{payment.transaction_id}/refund") == 1
+    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 1

@@ -10,16 +10,12 @@ from providers.base.errors import ProviderError
 from providers.enkash.client import CardDetail
 from providers.enkash.sandbox import TEST_SECRETS
 from providers.enkash.sandbox_data import CARDS, DEMO_MERCHANT, INACTIVE_MERCHANT
-from providers.enkash.testing import sandbox_client
 from tests.conftest import arm_fault
+from tests.helpers import fast_client
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import NOWHERE
 
-# Notifies go to a closed local port: no test reaches out to the internet.
-NOWHERE = "http://127.0.0.1:9/notify"
-
-
-@pytest.fixture
-def sb(sandbox):
-    return sandbox.sandbox("enkash")
+sb = enkash.sb
 
 
 def assert_clean(text: str, extra: tuple[str, ...] = ()) -> None:
@@ -34,7 +30,7 @@ def test_test_secrets_list_keys_and_cards():
 
 def test_no_secret_in_logs_or_errors(sandbox, sb, caplog):
     caplog.set_level(logging.DEBUG)
-    client = sandbox_client(sandbox.base_url("enkash"))
+    client = fast_client(sandbox, "enkash")
     errors: list[ProviderError] = []
     for i, (number, cvv, expiry) in enumerate([(pan, "737", "11/38") for pan in CARDS]):
         client.create_order(order_id=f"ORD{i}", amount="100.00", return_url="https://r.example",
@@ -64,7 +60,7 @@ def test_no_secret_in_logs_or_errors(sandbox, sb, caplog):
     for key, secret in ((DEMO_MERCHANT.access_key, "enk_test_sk_wrong_0000000000"),
                         (INACTIVE_MERCHANT.access_key, INACTIVE_MERCHANT.secret_key)):
         with pytest.raises(ProviderError) as caught:
-            sandbox_client(sandbox.base_url("enkash"), access_key=key, secret_key=secret).check()
+            fast_client(sandbox, "enkash", access_key=key, secret_key=secret).check()
         errors.append(caught.value)
 
     tokens = tuple(sb.tokens)

@@ -10,20 +10,10 @@ import pytest
 
 from providers.enkash.client import CardDetail, CustomerInfo
 from providers.enkash.sandbox_data import DEMO_MERCHANT
-from providers.enkash.testing import sandbox_client
+from tests.providers import enkash_support as enkash
+from tests.providers.enkash_support import NOWHERE
 
-# Notifies go to a closed local port: no test reaches out to the internet.
-NOWHERE = "http://127.0.0.1:9/notify"
-
-
-@pytest.fixture
-def sb(sandbox):
-    return sandbox.sandbox("enkash")
-
-
-@pytest.fixture
-def client(sandbox, sb):
-    return sandbox_client(sandbox.base_url("enkash"))
+sb, client = enkash.sb, enkash.client
 
 
 def last(sb, path: str):
