@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 import requests
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -20,29 +19,12 @@ from providers.base.errors import (
 from providers.base.money import Money
 from providers.base.sandbox import json_response
 from providers.enayapay import sandbox as sb
-from providers.enayapay.client import EBS_RESPONSES, EnayaPayClient, normalise_phone
+from providers.enayapay.client import EBS_RESPONSES, normalise_phone
+from tests.helpers import fast_client
+from tests.providers import enayapay_support as enayapay
+from tests.providers.enayapay_support import NEW_PHONE
 
-NEW_PHONE = "249912000007"
-
-
-def make_client(sandbox, **overrides) -> EnayaPayClient:
-    options = dict(
-        base_url=sandbox.base_url("enayapay"),
-        api_key=sb.API_KEY,
-        timeouts=Timeouts(connect=1, read=0.5),
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-    return EnayaPayClient(**{**options, **overrides})
-
-
-@pytest.fixture
-def client(sandbox) -> EnayaPayClient:
-    return make_client(sandbox)
-
-
-@pytest.fixture
-def state(sandbox):
-    return sandbox.sandbox("enayapay")
+client, state = enayapay.client, enayapay.state
 
 
 def configure(sandbox, **options) -> None:
@@ -142,7 +124,7 @@ def test_public_key_is_fetched_once_and_cached(client, state):
 
 
 def test_public_key_given_to_the_constructor_is_not_fetched(sandbox, state):
-    client = make_client(sandbox, public_key=state.public_key_b64)
+    client = fast_client(sandbox, "enayapay", public_key=state.public_key_b64)
     assert client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
     assert [r.path for r in state.received] == ["/balance/inquiry/"]
 
@@ -312,7 +294,7 @@ def test_every_call_answers_503_during_an_outage(sandbox, client):
         lambda: client.change_password(current_password="Sandbox-Pass-1", new_password="Changed-pass-2",
                                        token=sb.TOKEN_ACTIVE_USER),
     ]
-    keyed = make_client(sandbox, public_key=sandbox.sandbox("enayapay").public_key_b64)
+    keyed = fast_client(sandbox, "enayapay", public_key=sandbox.sandbox("enayapay").public_key_b64)
     calls.append(lambda: keyed.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812",
                                                token=sb.TOKEN_ACTIVE_USER))
     for call in calls:
@@ -322,7 +304,7 @@ def test_every_call_answers_503_during_an_outage(sandbox, client):
 
 
 def test_bad_api_key_is_refused_on_every_call(sandbox, state):
-    client = make_client(sandbox, api_key="enaya_wrong_key_000000")
+    client = fast_client(sandbox, "enayapay", api_key="enaya_wrong_key_000000")
     calls = [
         client.check,
         lambda: client.register(phone=NEW_PHONE, name="Hiba Ali", password="Hiba-pass-1"),
@@ -337,7 +319,7 @@ def test_bad_api_key_is_refused_on_every_call(sandbox, state):
         with pytest.raises(ProviderAuthenticationError) as exc:
             call()
         assert_error(exc.value, ProviderAuthenticationError, "invalid_api_key", 401)
-    keyed = make_client(sandbox, api_key="enaya_wrong_key_000000", public_key=state.public_key_b64)
+    keyed = fast_client(sandbox, "enayapay", api_key="enaya_wrong_key_000000", public_key=state.public_key_b64)
     with pytest.raises(ProviderAuthenticationError) as exc:
         keyed.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
     assert_error(exc.value, ProviderAuthenticationError, "invalid_api_key", 401)

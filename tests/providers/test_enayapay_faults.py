@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -15,29 +14,12 @@ from providers.base.errors import (
     ProviderUnavailable,
 )
 from providers.enayapay import sandbox as sb
-from providers.enayapay.client import EnayaPayClient
 from tests.conftest import arm_fault
+from tests.helpers import requests_to
+from tests.providers import enayapay_support as enayapay
+from tests.providers.enayapay_support import NEW_PHONE
 
-NEW_PHONE = "249912000007"
-
-
-@pytest.fixture
-def client(sandbox) -> EnayaPayClient:
-    return EnayaPayClient(
-        base_url=sandbox.base_url("enayapay"),
-        api_key=sb.API_KEY,
-        timeouts=Timeouts(connect=1, read=0.5),
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-
-
-@pytest.fixture
-def state(sandbox):
-    return sandbox.sandbox("enayapay")
-
-
-def hits(state, path: str) -> int:
-    return sum(1 for r in state.received if r.path == path)
+client, state = enayapay.client, enayapay.state
 
 
 def inquire(client):
@@ -47,26 +29,26 @@ def inquire(client):
 # -- the read: the public key GET is retried -------------------------------------------------
 
 @pytest.mark.parametrize(("fault", "options"), [("timeout", {"delay": 1.0}), ("500", {}), ("502", {}), ("503", {})])
-def test_public_key_read_is_retried_and_succeeds(sandbox, client, state, fault, options):
+def test_public_key_read_is_retried_and_succeeds(sandbox, client, fault, options):
     arm_fault(sandbox, "enayapay", "fetch_public_key", fault, **options)
     assert "accepted" in client.check()
-    assert hits(state, "/public-key/") == 2
+    assert requests_to(sandbox, "enayapay", "/public-key/") == 2
 
 
-def test_public_key_read_gives_up_after_the_retry_budget(sandbox, client, state):
+def test_public_key_read_gives_up_after_the_retry_budget(sandbox, client):
     arm_fault(sandbox, "enayapay", "fetch_public_key", "503", count=3)
     with pytest.raises(ProviderUnavailable) as exc:
         client.check()
     assert exc.value.http_status == 503 and exc.value.code == "service_unavailable"
-    assert hits(state, "/public-key/") == 3
+    assert requests_to(sandbox, "enayapay", "/public-key/") == 3
 
 
-def test_public_key_read_malformed_is_an_invalid_response(sandbox, client, state):
+def test_public_key_read_malformed_is_an_invalid_response(sandbox, client):
     arm_fault(sandbox, "enayapay", "fetch_public_key", "malformed")
     with pytest.raises(ProviderInvalidResponse) as exc:
         client.check()
     assert exc.value.code == "malformed_json"
-    assert hits(state, "/public-key/") == 1
+    assert requests_to(sandbox, "enayapay", "/public-key/") == 1
 
 
 def test_public_key_that_is_not_an_rsa_key_is_an_invalid_response(client, state, monkeypatch):
@@ -78,35 +60,35 @@ def test_public_key_that_is_not_an_rsa_key_is_an_invalid_response(client, state,
 
 # -- the POSTs: sent exactly once -----------------------------------------------------------
 
-def test_balance_inquiry_timeout_is_not_retried(sandbox, client, state):
+def test_balance_inquiry_timeout_is_not_retried(sandbox, client):
     client.check()  # the key is cached, so only the inquiry is counted
     arm_fault(sandbox, "enayapay", "balance_inquiry", "timeout", delay=1.0)
     with pytest.raises(ProviderUnavailable) as exc:
         inquire(client)
     assert exc.value.code == "timeout" and exc.value.http_status is None
-    assert hits(state, "/balance/inquiry/") == 1
+    assert requests_to(sandbox, "enayapay", "/balance/inquiry/") == 1
 
 
 @pytest.mark.parametrize(
     ("fault", "code"),
     [("500", "http_500"), ("502", "card_network_unavailable"), ("503", "service_unavailable")],
 )
-def test_balance_inquiry_5xx_is_not_retried(sandbox, client, state, fault, code):
+def test_balance_inquiry_5xx_is_not_retried(sandbox, client, fault, code):
     client.check()
     arm_fault(sandbox, "enayapay", "balance_inquiry", fault)
     with pytest.raises(ProviderUnavailable) as exc:
         inquire(client)
     assert (exc.value.code, exc.value.http_status) == (code, int(fault))
-    assert hits(state, "/balance/inquiry/") == 1
+    assert requests_to(sandbox, "enayapay", "/balance/inquiry/") == 1
 
 
-def test_balance_inquiry_malformed_answer(sandbox, client, state):
+def test_balance_inquiry_malformed_answer(sandbox, client):
     client.check()
     arm_fault(sandbox, "enayapay", "balance_inquiry", "malformed")
     with pytest.raises(ProviderInvalidResponse) as exc:
         inquire(client)
     assert exc.value.code == "malformed_json"
-    assert hits(state, "/balance/inquiry/") == 1
+    assert requests_to(sandbox, "enayapay", "/balance/inquiry/") == 1
 
 
 def test_register_timeout_says_the_account_may_exist(sandbox, client, state):
@@ -115,20 +97,20 @@ def test_register_timeout_says_the_account_may_exist(sandbox, client, state):
         client.register(phone=NEW_PHONE, name="Hiba Ali", password="Hiba-pass-1")
     assert exc.value.code == "timeout"
     assert "may have been created" in exc.value.message
-    assert hits(state, "/register/") == 1
+    assert requests_to(sandbox, "enayapay", "/register/") == 1
     assert NEW_PHONE in state.users  # the sandbox acted; the answer was lost
     with pytest.raises(ProviderRejected) as again:
         client.register(phone=NEW_PHONE, name="Hiba Ali", password="Hiba-pass-1")
     assert again.value.code == "already_registered"
 
 
-def test_change_password_timeout_says_it_may_have_changed(sandbox, client, state):
+def test_change_password_timeout_says_it_may_have_changed(sandbox, client):
     arm_fault(sandbox, "enayapay", "change_password", "timeout", delay=1.0)
     with pytest.raises(ProviderUnavailable) as exc:
         client.change_password(current_password="Sandbox-Pass-1", new_password="Changed-pass-2",
                                token=sb.TOKEN_ACTIVE_USER)
     assert "may have been changed" in exc.value.message
-    assert hits(state, "/change/password/") == 1
+    assert requests_to(sandbox, "enayapay", "/change/password/") == 1
 
 
 @pytest.mark.parametrize(
@@ -141,19 +123,19 @@ def test_change_password_timeout_says_it_may_have_changed(sandbox, client, state
     ],
 )
 @pytest.mark.parametrize("fault", ["500", "502", "503"])
-def test_other_posts_are_sent_once_on_5xx(sandbox, client, state, operation, path, call, fault):
+def test_other_posts_are_sent_once_on_5xx(sandbox, client, operation, path, call, fault):
     arm_fault(sandbox, "enayapay", operation, fault)
     with pytest.raises(ProviderUnavailable) as exc:
         call(client)
     assert exc.value.http_status == int(fault)
-    assert hits(state, path) == 1
+    assert requests_to(sandbox, "enayapay", path) == 1
 
 
-def test_login_malformed_answer(sandbox, client, state):
+def test_login_malformed_answer(sandbox, client):
     arm_fault(sandbox, "enayapay", "login", "malformed")
     with pytest.raises(ProviderInvalidResponse):
         client.login(phone=sb.PHONE_ACTIVE, password="Sandbox-Pass-1")
-    assert hits(state, "/login/") == 1
+    assert requests_to(sandbox, "enayapay", "/login/") == 1
 
 
 # -- redaction ------------------------------------------------------------------------------

@@ -11,25 +11,13 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from providers.base.client import RetryPolicy, Timeouts
+from providers.base.client import Timeouts
 from providers.base.errors import ProviderRejected
 from providers.enayapay import sandbox as sb
-from providers.enayapay.client import EnayaPayClient
+from tests.helpers import fast_client
+from tests.providers import enayapay_support as enayapay
 
-
-@pytest.fixture
-def client(sandbox) -> EnayaPayClient:
-    return EnayaPayClient(
-        base_url=sandbox.base_url("enayapay"),
-        api_key=sb.API_KEY,
-        timeouts=Timeouts(connect=1, read=0.5),
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-
-
-@pytest.fixture
-def state(sandbox):
-    return sandbox.sandbox("enayapay")
+client, state = enayapay.client, enayapay.state
 
 
 def last(state, path: str):
@@ -134,7 +122,7 @@ def test_sandbox_refuses_a_clear_ipin_and_a_block_for_another_uuid(sandbox, stat
     answer = requests.post(url, json=body, headers=headers, timeout=5)
     assert answer.status_code == 400 and "ipin" in answer.json()["details"]
 
-    client = EnayaPayClient(base_url=sandbox.base_url("enayapay"), api_key=sb.API_KEY)
+    client = fast_client(sandbox, "enayapay")
     client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
     replayed = json.loads(state.received[-1].body)
     answer = requests.post(url, json={**replayed, "uuid": str(uuid.uuid4())}, headers=headers, timeout=5)
@@ -171,8 +159,7 @@ def test_sandbox_writes_the_balance_as_an_exact_json_number(sandbox, state):
     answers: list[str] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, *args, **kwargs: answers.append(response.text))
-    client = EnayaPayClient(base_url=sandbox.base_url("enayapay"), api_key=sb.API_KEY, session=session,
-                            timeouts=Timeouts(connect=1, read=2))
+    client = fast_client(sandbox, "enayapay", session=session, timeouts=Timeouts(connect=1, read=2))
 
     result = client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
 
