@@ -4,80 +4,22 @@ retries while the receiver does not answer 200, and ``parse_status_callback`` re
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import ProviderInvalidResponse
 from providers.base.money import Money
-from providers.enigmapay.client import CALLBACK_ACK, EnigmaPayClient, parse_status_callback
-from providers.enigmapay.sandbox import CUSTOMER_IBAN_FAILS, CUSTOMER_IBAN_OK, TEST_API_KEY, TEST_SECRET_KEY
+from providers.enigmapay.client import parse_status_callback
+from providers.enigmapay.sandbox import CUSTOMER_IBAN_FAILS, CUSTOMER_IBAN_OK
+from tests.helpers import CallbackReceiver
+from tests.providers import enigmapay_support as enigmapay
+from tests.providers.enigmapay_support import configure
 
-
-class Receiver:
-    """A tiny local HTTP endpoint standing in for Paydesk's callback view."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.bodies: list[bytes] = []
-        self.headers: list[dict[str, str]] = []
-        self.statuses = list(statuses or [])  # answers to give first; then 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                receiver.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.headers.append(dict(self.headers))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                answer = json.dumps(CALLBACK_ACK if status == 200 else {"success": False}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/callbacks/enigmapay/token123/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 4.0) -> list[bytes]:
-        deadline = time.monotonic() + timeout
-        while len(self.bodies) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.bodies) >= count, f"expected {count} callbacks, got {len(self.bodies)}"
-        return self.bodies
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def client(sandbox):
-    return EnigmaPayClient(
-        base_url=sandbox.base_url("enigmapay"), api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY,
-        timeouts=Timeouts(connect=1, read=0.5), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-
-
-def configure(sandbox, **options) -> None:
-    requests.post(f"{sandbox.url}/_sandbox/config", json={"provider": "enigmapay", **options},
-                  timeout=5).raise_for_status()
+client = enigmapay.client
 
 
 def pay_out(client, iban=CUSTOMER_IBAN_OK):
@@ -85,11 +27,12 @@ def pay_out(client, iban=CUSTOMER_IBAN_OK):
                              customer_name="John Doe", description="Paydesk payout PO-9")
 
 
-def test_completed_payout_sends_one_callback_that_parses_and_matches_the_status(sandbox, client, receiver):
-    configure(sandbox, callback_url=receiver.url, completion_delay=0.2)
+def test_completed_payout_sends_one_callback_that_parses_and_matches_the_status(sandbox, client, callback_receiver):
+    configure(sandbox, callback_url=callback_receiver.url, completion_delay=0.2)
     payout = pay_out(client)
 
-    [raw] = receiver.wait(1)
+    [delivery] = callback_receiver.wait(1)
+    raw = delivery["body"]
     callback = parse_status_callback(raw)
     assert b'"amount": 500.00,' in raw  # exact, as the doc shows it: never through a float (500.0)
 
@@ -98,50 +41,52 @@ def test_completed_payout_sends_one_callback_that_parses_and_matches_the_status(
     assert callback.amount == Money(Decimal("500.00"), "TRY")
     assert (callback.username, callback.description) == ("user123", "Paydesk payout PO-9")
     assert callback.completed_at is not None and callback.completed_at.utcoffset() == timedelta(hours=3)
-    assert receiver.headers[0]["Content-Type"] == "application/json"
+    assert delivery["headers"]["Content-Type"] == "application/json"
     confirmed = client.transaction_status(transaction_id=callback.transaction_id)
     assert (confirmed.status, confirmed.completed_at) == (callback.status, callback.completed_at)
     time.sleep(0.3)
-    assert len(receiver.bodies) == 1, "no callback at creation, one per status change"
+    assert len(callback_receiver.bodies) == 1, "no callback at creation, one per status change"
 
 
-def test_failed_payout_sends_a_failed_callback(sandbox, client, receiver):
-    configure(sandbox, callback_url=receiver.url, completion_delay=0.1)
+def test_failed_payout_sends_a_failed_callback(sandbox, client, callback_receiver):
+    configure(sandbox, callback_url=callback_receiver.url, completion_delay=0.1)
     payout = pay_out(client, iban=CUSTOMER_IBAN_FAILS)
 
-    callback = parse_status_callback(receiver.wait(1)[0])
+    callback = parse_status_callback(callback_receiver.wait(1)[0]["body"])
 
     assert (callback.transaction_id, callback.status, callback.raw_status) == (payout.transaction_id, "failed",
                                                                                "Failed")
 
 
-def test_card_payment_paid_on_the_payment_page_sends_a_completed_callback(sandbox, client, receiver):
-    configure(sandbox, callback_url=receiver.url)
+def test_card_payment_paid_on_the_payment_page_sends_a_completed_callback(sandbox, client, callback_receiver):
+    configure(sandbox, callback_url=callback_receiver.url)
     link = client.credit_card_payment(username="buyer7", firstname="A", lastname="B", email="a@example.com",
                                       phone="05551112233", amount=Decimal("750.00"), description="Order 7")
 
     requests.post(link.payment_url, data={"action": "pay"}, timeout=5).raise_for_status()
-    callback = parse_status_callback(receiver.wait(1)[0].decode())
+    callback = parse_status_callback(callback_receiver.wait(1)[0]["body"].decode())
 
     assert (callback.transaction_id, callback.status) == (link.transaction_id, "succeeded")
     assert (callback.amount.amount, callback.username, callback.description) == (Decimal("750.00"), "buyer7",
                                                                                  "Order 7")
 
 
-def test_callback_is_retried_until_the_receiver_answers_200(sandbox, client):
-    receiver = Receiver(statuses=[500])
-    try:
-        configure(sandbox, callback_url=receiver.url, completion_delay=0.1, callback_retry_delay=0.2)
+def test_callback_is_retried_until_the_receiver_answers_200(sandbox, client, callback_receiver):
+    # The receiver answers 500 first; by the retry it is fixed (the callback URL now points
+    # at one answering 200), so the sandbox must deliver the same notification again.
+    with CallbackReceiver(status=500, answer=b'{"success": false}') as failing:
+        configure(sandbox, callback_url=failing.url, completion_delay=0.1, callback_retry_delay=0.3)
         pay_out(client)
+        failing.wait(1)
+        configure(sandbox, callback_url=callback_receiver.url)
 
-        first, second = receiver.wait(2)
+        callback_receiver.wait(1)
+        [first], [second] = failing.bodies, callback_receiver.bodies
 
-        assert first == second, "the same notification, delivered again"
-        time.sleep(0.4)
-        records = sandbox.sandbox("enigmapay").callbacks
-        assert [r["status"] for r in records] == [500, 200]
-    finally:
-        receiver.close()
+    assert first == second, "the same notification, delivered again"
+    time.sleep(0.6)
+    records = sandbox.sandbox("enigmapay").callbacks
+    assert [r["status"] for r in records] == [500, 200]
 
 
 def test_no_callback_url_means_no_callback(sandbox, client):

@@ -13,7 +13,6 @@ import pytest
 import requests
 from schwifty import IBAN
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import ProviderInputError, ProviderRejected
 from providers.base.money import Money
 from providers.enigmapay.client import EnigmaPayClient
@@ -26,38 +25,15 @@ from providers.enigmapay.sandbox import (
     DEALER_IBAN_2,
     DEALER_IBAN_3,
     TEST_API_KEY,
-    TEST_SECRET_KEY,
 )
+from tests.helpers import wait_for
+from tests.providers import enigmapay_support as enigmapay
+from tests.providers.enigmapay_support import configure
+
+client = enigmapay.client
 
 TRY = "TRY"
 TRT = timedelta(hours=3)
-
-
-@pytest.fixture
-def client(sandbox):
-    return EnigmaPayClient(
-        base_url=sandbox.base_url("enigmapay"),
-        api_key=TEST_API_KEY,
-        secret_key=TEST_SECRET_KEY,
-        timeouts=Timeouts(connect=1, read=0.5),
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-
-
-def configure(sandbox, **options) -> dict:
-    response = requests.post(f"{sandbox.url}/_sandbox/config", json={"provider": "enigmapay", **options}, timeout=5)
-    response.raise_for_status()
-    return response.json()
-
-
-def wait_for(predicate, timeout: float = 3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def balances(client) -> dict[int, Decimal]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from providers.base.client import Reply, RetryPolicy, Timeouts
+from providers.base.client import Reply
 from providers.base.errors import ProviderAuthenticationError, ProviderError, ProviderRejected
 from providers.enigmapay import wire
 from providers.enigmapay.client import EnigmaPayClient
@@ -22,17 +22,11 @@ from providers.enigmapay.sandbox import (
     TEST_API_KEY,
     TEST_SECRET_KEY,
 )
+from tests.helpers import FAST_RETRY, FAST_TIMEOUTS, fast_client
+from tests.providers import enigmapay_support as enigmapay
+from tests.providers.enigmapay_support import CannedSession
 
-FAST = {"timeouts": Timeouts(connect=1, read=0.5), "retry": RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)}
-
-
-def make_client(sandbox, api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY) -> EnigmaPayClient:
-    return EnigmaPayClient(base_url=sandbox.base_url("enigmapay"), api_key=api_key, secret_key=secret_key, **FAST)
-
-
-@pytest.fixture
-def client(sandbox):
-    return make_client(sandbox)
+client = enigmapay.client
 
 
 def assert_sentence(error: ProviderError) -> None:
@@ -66,7 +60,7 @@ OPERATIONS = {
 # -- 401 on every operation --------------------------------------------------------------------------
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_wrong_secret_key_is_an_authentication_error_on_every_operation(sandbox, operation):
-    client = make_client(sandbox, secret_key="enigma_wrong_secret_0000")
+    client = fast_client(sandbox, "enigmapay", secret_key="enigma_wrong_secret_0000")
 
     with pytest.raises(ProviderAuthenticationError) as caught:
         OPERATIONS[operation](client)
@@ -79,7 +73,7 @@ def test_wrong_secret_key_is_an_authentication_error_on_every_operation(sandbox,
 
 def test_unknown_api_key_is_an_authentication_error(sandbox):
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, api_key="enigma_unknown_key_0000").ibans()
+        fast_client(sandbox, "enigmapay", api_key="enigma_unknown_key_0000").ibans()
 
     assert (caught.value.code, caught.value.http_status) == ("invalid_credentials", 401)
     assert caught.value.upstream_message == "Invalid API key."
@@ -205,7 +199,7 @@ def test_transaction_status_with_id_zero_is_invalid(client):
 
 # -- credit card payment ------------------------------------------------------------------------------
 def test_credit_card_payment_for_a_dealer_without_the_feature_is_refused(sandbox):
-    client = make_client(sandbox, CARD_OFF_API_KEY, CARD_OFF_SECRET_KEY)
+    client = fast_client(sandbox, "enigmapay", api_key=CARD_OFF_API_KEY, secret_key=CARD_OFF_SECRET_KEY)
     assert client.settings().credit_card.active is False
 
     with pytest.raises(ProviderRejected) as caught:
@@ -273,26 +267,10 @@ def assert_nothing_moved(sandbox) -> None:
     assert max(live.transactions) < 5001, "no transaction was created"
 
 
-class CannedSession(requests.Session):
-    """Answers every request with one canned reply: for answers the sandbox never gives."""
-
-    def __init__(self, status: int, body: dict) -> None:
-        super().__init__()
-        self.status, self.body, self.calls = status, body, 0
-
-    def request(self, method, url, **kwargs):
-        self.calls += 1
-        response = requests.Response()
-        response.status_code, response.url = self.status, url
-        response._content = json.dumps(self.body).encode()
-        response.headers["Content-Type"] = "application/json"
-        return response
-
-
 def test_a_2xx_saying_success_false_is_a_refusal_not_a_success():
     session = CannedSession(200, {"success": False, "message": "Daily withdrawal limit exceeded"})
     client = EnigmaPayClient(base_url="http://enigmapay.invalid/api/dealer", api_key=TEST_API_KEY,
-                             secret_key=TEST_SECRET_KEY, session=session, **FAST)
+                             secret_key=TEST_SECRET_KEY, session=session, timeouts=FAST_TIMEOUTS, retry=FAST_RETRY)
 
     with pytest.raises(ProviderRejected) as caught:
         pay_out(client)

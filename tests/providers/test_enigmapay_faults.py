@@ -14,6 +14,10 @@ from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknow
 from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.sandbox import CUSTOMER_IBAN_OK, TEST_API_KEY, TEST_SECRET_KEY
 from tests.conftest import arm_fault
+from tests.helpers import fast_client, requests_to
+from tests.providers import enigmapay_support as enigmapay
+
+client = enigmapay.client
 
 P = "enigmapay"
 READS = {
@@ -22,18 +26,6 @@ READS = {
     "iban_transactions": (lambda c: c.iban_transactions(iban_id=1), "/transactions"),
     "transaction_status": (lambda c: c.transaction_status(transaction_id=1005), "/transaction-status"),
 }
-
-
-@pytest.fixture
-def client(sandbox):
-    return EnigmaPayClient(
-        base_url=sandbox.base_url(P), api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY,
-        timeouts=Timeouts(connect=1, read=0.5), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
-
-
-def hits(sandbox, path: str) -> int:
-    return sum(r.path == path for r in sandbox.sandbox(P).received)
 
 
 def pay_out(client, description="Paydesk payout PO-77"):
@@ -58,7 +50,7 @@ def test_a_read_is_retried_after_a_5xx_and_succeeds(sandbox, client, operation, 
     arm_fault(sandbox, P, operation, fault)
 
     assert call(client)
-    assert hits(sandbox, path) == 2
+    assert requests_to(sandbox, P, path) == 2
 
 
 @pytest.mark.parametrize("operation", ["ibans", "transaction_status"])
@@ -67,7 +59,7 @@ def test_a_read_that_times_out_is_retried_and_succeeds(sandbox, client, operatio
     arm_fault(sandbox, P, operation, "timeout", delay=1.0)
 
     assert call(client)
-    assert hits(sandbox, path) == 2
+    assert requests_to(sandbox, P, path) == 2
 
 
 def test_a_read_that_always_times_out_is_unavailable_after_three_attempts(sandbox, client):
@@ -77,7 +69,7 @@ def test_a_read_that_always_times_out_is_unavailable_after_three_attempts(sandbo
         client.settings()
 
     assert caught.value.code == "timeout"
-    assert hits(sandbox, "/settings") == 3
+    assert requests_to(sandbox, P, "/settings") == 3
 
 
 def test_a_read_that_keeps_answering_503_is_unavailable(sandbox, client):
@@ -87,7 +79,7 @@ def test_a_read_that_keeps_answering_503_is_unavailable(sandbox, client):
         client.ibans()
 
     assert (caught.value.code, caught.value.http_status) == ("http_503", 503)
-    assert hits(sandbox, "/ibans") == 3
+    assert requests_to(sandbox, P, "/ibans") == 3
 
 
 @pytest.mark.parametrize("operation", READS)
@@ -99,14 +91,11 @@ def test_a_read_answered_with_broken_json_is_an_invalid_response(sandbox, client
         call(client)
 
     assert (caught.value.code, caught.value.http_status) == ("malformed_json", 200)
-    assert hits(sandbox, path) == 1
+    assert requests_to(sandbox, P, path) == 1
 
 
 def test_a_slow_read_within_the_timeout_is_fine(sandbox):
-    patient = EnigmaPayClient(
-        base_url=sandbox.base_url(P), api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY,
-        timeouts=Timeouts(connect=1, read=2.0), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
+    patient = fast_client(sandbox, P, timeouts=Timeouts(connect=1, read=2.0))
     arm_fault(sandbox, P, "ibans", "slow", delay=0.25)
 
     started = time.monotonic()
@@ -115,7 +104,7 @@ def test_a_slow_read_within_the_timeout_is_fine(sandbox):
 
     assert elapsed >= 0.25, "the slow fault did not delay the answer"
     assert len(ibans) == 3
-    assert hits(sandbox, "/ibans") == 1
+    assert requests_to(sandbox, P, "/ibans") == 1
 
 
 # -- send money: exactly one request, outcome unknown when money may have moved -----------------------------
@@ -126,7 +115,7 @@ def test_send_money_timeout_is_outcome_unknown_sent_once_and_resolved_from_histo
         pay_out(client)
 
     assert (caught.value.code, caught.value.http_status) == ("outcome_unknown_timeout", None)
-    assert hits(sandbox, "/send-money") == 1
+    assert requests_to(sandbox, P, "/send-money") == 1
     [found] = payouts_in_history(client)
     assert client.transaction_status(transaction_id=found.id).amount.amount == Decimal("500.00")
 
@@ -137,7 +126,7 @@ def test_send_money_timeout_before_acting_is_still_unknown_and_nothing_moved(san
     with pytest.raises(ProviderOutcomeUnknown):
         pay_out(client)
 
-    assert hits(sandbox, "/send-money") == 1
+    assert requests_to(sandbox, P, "/send-money") == 1
     assert payouts_in_history(client) == []
 
 
@@ -149,7 +138,7 @@ def test_send_money_5xx_is_outcome_unknown_and_never_resent(sandbox, client, fau
         pay_out(client)
 
     assert (caught.value.code, caught.value.http_status) == (f"outcome_unknown_http_{fault}", int(fault))
-    assert hits(sandbox, "/send-money") == 1
+    assert requests_to(sandbox, P, "/send-money") == 1
     assert len(payouts_in_history(client)) == (1 if act else 0)
 
 
@@ -160,7 +149,7 @@ def test_send_money_503_is_unavailable_sent_once_and_nothing_moved(sandbox, clie
         pay_out(client)
 
     assert (caught.value.code, caught.value.http_status) == ("http_503", 503)
-    assert hits(sandbox, "/send-money") == 1
+    assert requests_to(sandbox, P, "/send-money") == 1
     assert payouts_in_history(client) == []
 
 
@@ -171,7 +160,7 @@ def test_send_money_answered_with_broken_json_is_outcome_unknown(sandbox, client
         pay_out(client)
 
     assert (caught.value.code, caught.value.http_status) == ("malformed_json", 200)
-    assert hits(sandbox, "/send-money") == 1
+    assert requests_to(sandbox, P, "/send-money") == 1
     assert len(payouts_in_history(client)) == 1
 
 
@@ -206,4 +195,4 @@ def test_credit_card_payment_is_never_resent(sandbox, client, fault, options, er
 
     assert caught.value.code == code
     assert not isinstance(caught.value, ProviderOutcomeUnknown)
-    assert hits(sandbox, "/credit-card/payment") == 1
+    assert requests_to(sandbox, P, "/credit-card/payment") == 1

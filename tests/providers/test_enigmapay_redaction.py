@@ -8,21 +8,22 @@ from decimal import Decimal
 
 import pytest
 
-from providers.base.client import RetryPolicy, Timeouts
+from providers.base.client import RetryPolicy
 from providers.base.errors import ProviderError
 from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.sandbox import (
     CARD_OFF_API_KEY,
     CARD_OFF_SECRET_KEY,
     CUSTOMER_IBAN_OK,
-    TEST_API_KEY,
     TEST_SECRET_KEY,
     TEST_SECRETS,
 )
 from tests.conftest import arm_fault
-from tests.providers.test_enigmapay_errors import CannedSession
+from tests.helpers import FAST_TIMEOUTS, fast_client
+from tests.providers.enigmapay_support import CannedSession
 
-FAST = {"timeouts": Timeouts(connect=1, read=0.5), "retry": RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)}
+# Two attempts, so a 503 armed twice is the error a read ends with.
+RETRY_TWICE = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)
 
 
 def every_operation(client) -> list[ProviderError]:
@@ -52,8 +53,7 @@ def assert_clean(text: str) -> None:
 
 def test_successful_calls_log_no_secret(sandbox, caplog):
     caplog.set_level(logging.DEBUG)
-    client = EnigmaPayClient(base_url=sandbox.base_url("enigmapay"), api_key=TEST_API_KEY,
-                             secret_key=TEST_SECRET_KEY, **FAST)
+    client = fast_client(sandbox, "enigmapay", retry=RETRY_TWICE)
 
     assert every_operation(client) == []
 
@@ -64,8 +64,7 @@ def test_successful_calls_log_no_secret(sandbox, caplog):
 def test_failed_calls_log_and_raise_no_secret(sandbox, caplog):
     caplog.set_level(logging.DEBUG)
     # The key of one dealer with the secret of the other: every call is a 401.
-    client = EnigmaPayClient(base_url=sandbox.base_url("enigmapay"), api_key=CARD_OFF_API_KEY,
-                             secret_key=TEST_SECRET_KEY, **FAST)
+    client = fast_client(sandbox, "enigmapay", api_key=CARD_OFF_API_KEY, secret_key=TEST_SECRET_KEY, retry=RETRY_TWICE)
 
     raised = every_operation(client)
 
@@ -77,8 +76,7 @@ def test_failed_calls_log_and_raise_no_secret(sandbox, caplog):
 
 def test_timeouts_and_faults_log_no_secret(sandbox, caplog):
     caplog.set_level(logging.DEBUG)
-    client = EnigmaPayClient(base_url=sandbox.base_url("enigmapay"), api_key=TEST_API_KEY,
-                             secret_key=TEST_SECRET_KEY, **FAST)
+    client = fast_client(sandbox, "enigmapay", retry=RETRY_TWICE)
     arm_fault(sandbox, "enigmapay", "send_money", "timeout", delay=1.0)
     arm_fault(sandbox, "enigmapay", "ibans", "malformed")
     arm_fault(sandbox, "enigmapay", "settings", "503", count=2)
@@ -98,7 +96,7 @@ def test_an_upstream_message_echoing_a_secret_is_scrubbed(caplog, status):
     echoed = f"Key {CARD_OFF_API_KEY} with secret {CARD_OFF_SECRET_KEY} is not valid"
     session = CannedSession(status, {"success": False, "message": echoed})
     client = EnigmaPayClient(base_url="http://enigmapay.invalid/api/dealer", api_key=CARD_OFF_API_KEY,
-                             secret_key=CARD_OFF_SECRET_KEY, session=session, **FAST)
+                             secret_key=CARD_OFF_SECRET_KEY, session=session, timeouts=FAST_TIMEOUTS, retry=RETRY_TWICE)
 
     with pytest.raises(ProviderError) as caught:
         client.ibans()

@@ -16,20 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schwifty import IBAN
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.enigmapay import testdata, wire
-from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.sandbox import CUSTOMER_IBAN_OK, TEST_API_KEY, TEST_SECRET_KEY
+from tests.providers import enigmapay_support as enigmapay
+
+client = enigmapay.client
 
 EXPECTED_HASH = hashlib.sha256((TEST_API_KEY + TEST_SECRET_KEY).encode()).hexdigest()
-
-
-@pytest.fixture
-def client(sandbox):
-    return EnigmaPayClient(
-        base_url=sandbox.base_url("enigmapay"), api_key=TEST_API_KEY, secret_key=TEST_SECRET_KEY,
-        timeouts=Timeouts(connect=1, read=0.5), retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-    )
 
 
 def last(sandbox):
