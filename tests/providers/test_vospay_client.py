@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from providers.base.client import RetryPolicy, Timeouts
+from providers.base.client import Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -24,23 +24,10 @@ from providers.vospay import sandbox as vs
 from providers.vospay.client import VospayClient, national_phone, parse_notify_callback
 from providers.vospay.errors import AccountLocked, CreditLimited
 from providers.vospay.types import OrderItem
+from tests.helpers import fast_client
+from tests.providers.vospay_support import NOTIFY, idr
 
 BUKALAPAK = "sbx_mk_bukalapak"
-NOTIFY = "http://127.0.0.1:9/notify"  # nothing listens: delivery fails quietly, state still moves
-
-
-def idr(value) -> Money:
-    return Money(Decimal(value), "IDR")
-
-
-def make_client(sandbox, **kwargs) -> VospayClient:
-    return VospayClient(
-        base_url=sandbox.base_url("vospay"),
-        timeouts=Timeouts(connect=1, read=0.5),
-        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-        merchant_key=BUKALAPAK,
-        **kwargs,
-    )
 
 
 def otp_token(client, phone: str, action: str = "activation", gross: Money | None = None) -> str:
@@ -73,7 +60,7 @@ def assert_error(exc: ProviderError, cls, code: str, status: int | None) -> None
 
 # -- connection ----------------------------------------------------------------------------
 def test_check_proves_the_base_url_is_vospay(sandbox):
-    assert "Vospay answered" in make_client(sandbox).check()
+    assert "Vospay answered" in fast_client(sandbox, "vospay").check()
     assert sandbox.sandbox("vospay").pending_otps == {}  # the probe texted nobody
 
 
@@ -86,7 +73,7 @@ def test_check_against_an_address_that_is_not_vospay_fails(sandbox):
 
 # -- OTP and sign-in -----------------------------------------------------------------------
 def test_send_activation_otp_and_sign_in_with_it(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     sent = client.send_otp(phone="+62 811-0000-002", action="activation")
     assert (sent.phone, sent.action, sent.message) == ("08110000002", "activation", "Success")
     token = client.create_access_token(strategy="otp", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
@@ -97,7 +84,7 @@ def test_send_activation_otp_and_sign_in_with_it(sandbox):
 
 
 def test_an_otp_is_spent_by_the_token_it_buys(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     otp_token(client, vs.PHONE_SITI)
     with pytest.raises(ProviderAuthenticationError) as e:
         client.create_access_token(strategy="otp", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
@@ -105,7 +92,7 @@ def test_an_otp_is_spent_by_the_token_it_buys(sandbox):
 
 
 def test_send_transaction_otp_carries_merchant_and_gross_amount(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     sent = client.send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(30100))
     assert sent.action == "transaction"
     pending = sandbox.sandbox("vospay").pending_otps[vs.PHONE_SITI]
@@ -122,10 +109,10 @@ def assert_refused_locally(sandbox, exc: ProviderError, code: str, operation: st
 
 def test_transaction_otp_needs_amount_and_merchant_before_any_call(sandbox):
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction")
+        fast_client(sandbox, "vospay").send_otp(phone=vs.PHONE_SITI, action="transaction")
     assert_refused_locally(sandbox, e.value, "gross_amount_missing", "send_otp")
     assert "gross amount" in e.value.message
-    keyless = VospayClient(base_url=sandbox.base_url("vospay"))
+    keyless = fast_client(sandbox, "vospay", merchant_key=None)
     with pytest.raises(ProviderInputError) as e:
         keyless.send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(1000))
     assert_refused_locally(sandbox, e.value, "merchant_key_missing", "send_otp")
@@ -138,39 +125,39 @@ def test_transaction_otp_needs_amount_and_merchant_before_any_call(sandbox):
 ])
 def test_transaction_otp_amount_is_checked_before_any_call(sandbox, gross, code):
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=gross)
+        fast_client(sandbox, "vospay").send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=gross)
     assert_refused_locally(sandbox, e.value, code, "send_otp")
 
 
 def test_protected_calls_need_the_customer_session_before_any_call(sandbox):
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).profile(access_token="")
+        fast_client(sandbox, "vospay").profile(access_token="")
     assert_refused_locally(sandbox, e.value, "access_token_missing", "profile")
 
 
 def test_verify_refuses_a_fractional_amount_before_any_call(sandbox):
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).verify_transaction(transaction_id="T1", order_id="B1", gross_amount=idr("30100.5"))
+        fast_client(sandbox, "vospay").verify_transaction(transaction_id="T1", order_id="B1", gross_amount=idr("30100.5"))
     assert_refused_locally(sandbox, e.value, "invalid_amount", "verify_transaction")
 
 
 @pytest.mark.parametrize("phone", [vs.PHONE_UNKNOWN, "0812"])
 def test_otp_for_an_unknown_or_invalid_phone_is_a_documented_500_refusal(sandbox, phone):
     with pytest.raises(ProviderRejected) as e:
-        make_client(sandbox).send_otp(phone=phone, action="activation")
+        fast_client(sandbox, "vospay").send_otp(phone=phone, action="activation")
     assert_error(e.value, ProviderRejected, "otp_refused", 500)
     assert e.value.upstream_message in ("Phone number is not found", "Phone number is invalid")
 
 
 def test_transaction_otp_for_an_unknown_merchant_is_refused(sandbox):
     with pytest.raises(ProviderRejected) as e:
-        make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(5000),
+        fast_client(sandbox, "vospay").send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(5000),
                                       merchant_key="sbx_mk_nobody")
     assert e.value.code == "otp_refused" and e.value.upstream_message == "Merchant is not found"
 
 
 def test_sign_in_with_email_and_with_phone_and_access_code(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     by_email = client.create_access_token(strategy="email", email="SITI.ROHANAH@example.id",
                                           password=vs.ACCESS_CODE_SITI)
     by_phone = client.create_access_token(strategy="phone", phone=vs.PHONE_LOCKED, password=vs.ACCESS_CODE_BUDI)
@@ -184,7 +171,7 @@ def test_sign_in_with_email_and_with_phone_and_access_code(sandbox):
     {"strategy": "phone", "phone": vs.PHONE_NEW, "password": "never-registered"},
 ])
 def test_wrong_otp_or_access_code_is_a_401(sandbox, kwargs):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     client.send_otp(phone=vs.PHONE_SITI, action="activation")
     with pytest.raises(ProviderAuthenticationError) as e:
         client.create_access_token(**kwargs)
@@ -193,21 +180,21 @@ def test_wrong_otp_or_access_code_is_a_401(sandbox, kwargs):
 
 def test_sign_in_without_a_usable_phone_is_the_documented_400(sandbox):
     with pytest.raises(ProviderRejected) as e:
-        make_client(sandbox).create_access_token(strategy="otp", phone=" - ", code=vs.TEST_OTP)
+        fast_client(sandbox, "vospay").create_access_token(strategy="otp", phone=" - ", code=vs.TEST_OTP)
     assert_error(e.value, ProviderRejected, "sign_in_incomplete", 400)
     sent = len(sandbox.sandbox("vospay").received)
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).create_access_token(strategy="otp", phone=vs.PHONE_SITI)
+        fast_client(sandbox, "vospay").create_access_token(strategy="otp", phone=vs.PHONE_SITI)
     assert_refused_locally(sandbox, e.value, "sign_in_incomplete", "create_access_token", sent)
     assert "needs the OTP" in e.value.message
     with pytest.raises(ProviderInputError) as e:
-        make_client(sandbox).create_access_token(strategy="sms", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
+        fast_client(sandbox, "vospay").create_access_token(strategy="sms", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
     assert_refused_locally(sandbox, e.value, "invalid_sign_in_strategy", "create_access_token", sent)
     assert vs.TEST_OTP not in str(e.value)
 
 
 def test_expired_token_is_rejected_as_a_session_error(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     sandbox.sandbox("vospay").configure({"token_ttl": -1})
     token = otp_token(client, vs.PHONE_SITI)
     with pytest.raises(ProviderAuthenticationError) as e:
@@ -218,7 +205,7 @@ def test_expired_token_is_rejected_as_a_session_error(sandbox):
 
 # -- activation and registration -------------------------------------------------------------
 def test_activation_then_registration_then_sign_in_with_the_new_access_code(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_NEW)
     activation = client.activate_account(access_token=token, mfc_code="234", nik="6308044810820001",
                                          phone=vs.PHONE_NEW, date_of_birth=date(1988, 10, 2))
@@ -236,7 +223,7 @@ def test_activation_then_registration_then_sign_in_with_the_new_access_code(sand
 
 
 def test_activation_is_idempotent_and_reports_an_existing_registration(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI_OFFER)
     fields = dict(access_token=token, mfc_code="236", nik="6301044309680001", phone=vs.PHONE_SITI_OFFER,
                   date_of_birth=date(1968, 9, 3))
@@ -246,7 +233,7 @@ def test_activation_is_idempotent_and_reports_an_existing_registration(sandbox):
 
 
 def test_activation_with_data_that_does_not_match_is_refused(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_NEW)
     with pytest.raises(ProviderRejected) as e:
         client.activate_account(access_token=token, mfc_code="234", nik="6308044810820001",
@@ -255,7 +242,7 @@ def test_activation_with_data_that_does_not_match_is_refused(sandbox):
 
 
 def test_activation_without_a_nik_is_the_documented_500_refusal(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_NEW)
     with pytest.raises(ProviderRejected) as e:
         client.activate_account(access_token=token, mfc_code="234", nik="", phone=vs.PHONE_NEW,
@@ -264,7 +251,7 @@ def test_activation_without_a_nik_is_the_documented_500_refusal(sandbox):
 
 
 def test_registration_errors(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     with pytest.raises(ProviderRejected) as e:
         client.register_account(access_token=token, vospay_number="2340010000000004", password="Whatever-123")
@@ -275,7 +262,7 @@ def test_registration_errors(sandbox):
 
 
 def test_change_access_code(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     assert client.change_access_code(access_token=token, new_access_code="New-Siti-Code-1") == "Success"
     client.create_access_token(strategy="phone", phone=vs.PHONE_SITI, password="New-Siti-Code-1")
@@ -284,7 +271,7 @@ def test_change_access_code(sandbox):
 
 
 def test_change_access_code_errors(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     with pytest.raises(ProviderRejected) as e:
         client.change_access_code(access_token=otp_token(client, vs.PHONE_NEW), new_access_code="Long-Enough-1")
     assert_error(e.value, ProviderRejected, "account_not_found", 404)  # not activated yet
@@ -295,7 +282,7 @@ def test_change_access_code_errors(sandbox):
 
 # -- reads ----------------------------------------------------------------------------------
 def test_accounts_all_and_by_phone(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     everything = client.accounts(access_token=token)
     assert everything.total == 3
@@ -307,7 +294,7 @@ def test_accounts_all_and_by_phone(sandbox):
 
 
 def test_accounts_not_found(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     with pytest.raises(ProviderRejected) as e:
         client.accounts(access_token=otp_token(client, vs.PHONE_SITI), phone=vs.PHONE_LOCKED)
     assert_error(e.value, ProviderRejected, "accounts_not_found", 404)
@@ -317,7 +304,7 @@ def test_accounts_not_found(sandbox):
 
 
 def test_merchants_all_and_by_key(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     everything = client.merchants(access_token=token)
     assert everything.total == 3
@@ -330,7 +317,7 @@ def test_merchants_all_and_by_key(sandbox):
 
 
 def test_profile(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     profile = client.profile(access_token=otp_token(client, vs.PHONE_LOCKED))
     assert (profile.full_name, profile.email, profile.nik) == ("Budi Santoso", "budi.santoso@example.id",
                                                                "3171011201850003")
@@ -342,7 +329,7 @@ def test_profile(sandbox):
 
 
 def test_contracts_with_remaining_periods_next_due_date_and_idr_amounts(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     result = client.contracts(access_token=otp_token(client, vs.PHONE_SITI))
     (contract,) = result.contracts
     assert result.total == 1
@@ -368,7 +355,7 @@ def test_contracts_with_remaining_periods_next_due_date_and_idr_amounts(sandbox)
     lambda c, t: order(c, t, "2340010000000001"),
 ])
 def test_every_protected_operation_answers_401_to_a_forged_token(sandbox, call):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     forged = otp_token(client, vs.PHONE_SITI)[:-4] + "AAAA"
     with pytest.raises(ProviderAuthenticationError) as e:
         call(client, forged)
@@ -377,7 +364,7 @@ def test_every_protected_operation_answers_401_to_a_forged_token(sandbox, call):
 
 # -- checkout ---------------------------------------------------------------------------------
 def test_authorize_returns_installment_plans(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     authorized = order(client, otp_token(client, vs.PHONE_SITI), "2340010000000001")
     assert authorized.gross_amount == idr(30100)
     assert (authorized.full_name, authorized.vospay_number) == ("Siti Rohanah", "2340010000000001")
@@ -391,7 +378,7 @@ def test_authorize_returns_installment_plans(sandbox):
 
 
 def test_authorize_errors(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     with pytest.raises(ProviderRejected) as e:
         order(client, token, "2340010000000004")  # Budi's account
@@ -417,7 +404,7 @@ def test_authorize_errors(sandbox):
 
 def test_finalize_commits_credit_and_opens_a_contract_that_the_multifinance_approves(sandbox):
     sandbox.sandbox("vospay").configure({"completion_delay": 0.5})
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     done = client.finalize_transaction(access_token=confirmed(client, vs.PHONE_SITI, authorized),
@@ -435,7 +422,7 @@ def test_finalize_commits_credit_and_opens_a_contract_that_the_multifinance_appr
 
 
 def test_finalize_on_a_locked_account_is_its_own_refusal(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_LOCKED)
     authorized = order(client, token, "2340010000000004")
     with pytest.raises(AccountLocked) as e:
@@ -448,7 +435,7 @@ def test_finalize_on_a_locked_account_is_its_own_refusal(sandbox):
 
 
 def test_finalize_beyond_available_credit_is_the_limited_refusal(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_LIMITED)
     authorized = order(client, token, "2350010000000005", price=50000)  # 110,100 > 100,000 available
     with pytest.raises(CreditLimited) as e:
@@ -463,7 +450,7 @@ def test_finalize_beyond_available_credit_is_the_limited_refusal(sandbox):
 
 
 def test_finalize_needs_a_transaction_otp_for_this_purchase(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     with pytest.raises(ProviderAuthenticationError) as e:
@@ -477,7 +464,7 @@ def test_finalize_needs_a_transaction_otp_for_this_purchase(sandbox):
 
 
 def test_finalize_errors(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     ok_token = confirmed(client, vs.PHONE_SITI, authorized)
@@ -497,7 +484,7 @@ def test_finalize_errors(sandbox):
 
 
 def test_finalize_documented_500_is_an_unknown_outcome_not_a_refusal(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     with pytest.raises(ProviderOutcomeUnknown) as e:
@@ -511,7 +498,7 @@ def test_finalize_documented_500_is_an_unknown_outcome_not_a_refusal(sandbox):
 
 
 def test_verify_transaction(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     before = client.verify_transaction(transaction_id=authorized.transaction_id, order_id="B0001",
@@ -529,7 +516,7 @@ def test_verify_transaction(sandbox):
 
 
 def test_verify_transaction_errors(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     with pytest.raises(ProviderRejected) as e:
         client.verify_transaction(transaction_id="0" * 24, order_id="B0001", gross_amount=idr(1))
     assert_error(e.value, ProviderRejected, "transaction_not_found", 404)
@@ -539,7 +526,7 @@ def test_verify_transaction_errors(sandbox):
 
 
 def test_contracts_paging_uses_feathers_limit_and_skip(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = otp_token(client, vs.PHONE_SITI)
     authorized = order(client, token, "2340010000000001")
     client.finalize_transaction(access_token=confirmed(client, vs.PHONE_SITI, authorized),

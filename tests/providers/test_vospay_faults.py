@@ -5,51 +5,29 @@ the other writes are sent once and fail as unavailable."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 import pytest
 
-from providers.base.client import RetryPolicy, Timeouts
+from providers.base.client import Timeouts
 from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderUnavailable
-from providers.base.money import Money
 from providers.vospay import sandbox as vs
-from providers.vospay.client import VospayClient
 from providers.vospay.types import OrderItem
 from tests.conftest import arm_fault
-
-NOTIFY = "http://127.0.0.1:9/notify"
-
-
-def idr(value) -> Money:
-    return Money(Decimal(value), "IDR")
-
-
-def make_client(sandbox) -> VospayClient:
-    return VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=0.5),
-                        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-                        merchant_key="sbx_mk_bukalapak")
-
-
-def sign_in(client, action="activation", gross=None) -> str:
-    client.send_otp(phone=vs.PHONE_SITI, action=action, gross_amount=gross)
-    return client.create_access_token(strategy="otp", phone=vs.PHONE_SITI, code=vs.TEST_OTP).token
-
-
-def hits(sandbox, path: str) -> int:
-    return sum(r.path == path for r in sandbox.sandbox("vospay").received)
+from tests.helpers import fast_client, requests_to
+from tests.providers.vospay_support import NOTIFY, idr, sign_in
 
 
 @pytest.fixture
 def checkout(sandbox):
     """A client, an authorized 30,100 IDR order and a token confirmed for it."""
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     authorized = client.authorize_transaction(
         access_token=token, vospay_number="2340010000000001", order_id="B0001",
         items=[OrderItem("Product A", 2, idr(10000)), OrderItem("Product B", 1, idr(5000))],
         shipping_cost=idr(5000), insurance_cost=idr(100),
     )
-    confirm = sign_in(client, "transaction", authorized.gross_amount)
+    confirm = sign_in(client, action="transaction", gross=authorized.gross_amount)
     return client, authorized, confirm
 
 
@@ -66,44 +44,43 @@ def verdict(client, authorized) -> str:
 # -- reads: retried ------------------------------------------------------------------------
 @pytest.mark.parametrize("fault", ["500", "502", "503"])
 def test_a_read_is_retried_after_a_5xx_and_succeeds(sandbox, fault):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     arm_fault(sandbox, "vospay", "profile", fault)
     assert client.profile(access_token=token).full_name == "Siti Rohanah"
-    assert hits(sandbox, "/my-profile") == 2
+    assert requests_to(sandbox, "vospay", "/my-profile") == 2
 
 
 def test_a_read_is_retried_after_a_timeout_and_succeeds(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     arm_fault(sandbox, "vospay", "contracts", "timeout", delay=1.0)
     assert client.contracts(access_token=token).total == 1
-    assert hits(sandbox, "/transactions") == 2
+    assert requests_to(sandbox, "vospay", "/transactions") == 2
 
 
 def test_a_read_that_keeps_failing_is_unavailable_after_the_retry_budget(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     arm_fault(sandbox, "vospay", "accounts", "503", count=5)
     with pytest.raises(ProviderUnavailable) as e:
         client.accounts(access_token=token)
     assert (e.value.code, e.value.http_status) == ("http_503", 503)
-    assert hits(sandbox, "/accounts") == 3
+    assert requests_to(sandbox, "vospay", "/accounts") == 3
 
 
 def test_malformed_json_on_a_read_is_an_invalid_response(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     arm_fault(sandbox, "vospay", "merchants", "malformed")
     with pytest.raises(ProviderInvalidResponse) as e:
         client.merchants(access_token=token)
     assert e.value.code == "malformed_json"
-    assert hits(sandbox, "/merchants") == 1
+    assert requests_to(sandbox, "vospay", "/merchants") == 1
 
 
 def test_slow_but_in_time_answers_are_fine(sandbox):
-    patient = VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=2.0),
-                           retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+    patient = fast_client(sandbox, "vospay", merchant_key=None, timeouts=Timeouts(connect=1, read=2.0))
     token = sign_in(patient)
     arm_fault(sandbox, "vospay", "profile", "slow", delay=0.25)
 
@@ -113,7 +90,7 @@ def test_slow_but_in_time_answers_are_fine(sandbox):
 
     assert elapsed >= 0.25, "the slow fault did not delay the answer"
     assert profile.email == "siti.rohanah@example.id"
-    assert hits(sandbox, "/my-profile") == 1
+    assert requests_to(sandbox, "vospay", "/my-profile") == 1
 
 
 @pytest.mark.parametrize("fault, options", [("502", {}), ("timeout", {"delay": 1.0})])
@@ -121,7 +98,7 @@ def test_verify_transaction_is_a_read_and_is_retried(checkout, sandbox, fault, o
     client, authorized, _ = checkout
     arm_fault(sandbox, "vospay", "verify_transaction", fault, **options)
     assert verdict(client, authorized) == "failed"  # not finalized yet
-    assert hits(sandbox, "/verify-transaction") == 2
+    assert requests_to(sandbox, "vospay", "/verify-transaction") == 2
 
 
 def test_verify_transaction_bare_500_is_retried_not_a_refusal(checkout, sandbox):
@@ -130,7 +107,7 @@ def test_verify_transaction_bare_500_is_retried_not_a_refusal(checkout, sandbox)
     # A 500 without Vospay's error shape is a fault, not the documented refusal: the
     # read is retried and the second answer stands.
     assert verdict(client, authorized) == "failed"  # "Invalid": not finalized yet
-    assert hits(sandbox, "/verify-transaction") == 2
+    assert requests_to(sandbox, "vospay", "/verify-transaction") == 2
 
 
 def test_verify_transaction_bare_500_every_time_is_unavailable(checkout, sandbox):
@@ -139,7 +116,7 @@ def test_verify_transaction_bare_500_every_time_is_unavailable(checkout, sandbox
     with pytest.raises(ProviderUnavailable) as e:
         verdict(client, authorized)
     assert (e.value.code, e.value.http_status) == ("http_500", 500)
-    assert hits(sandbox, "/verify-transaction") == 3
+    assert requests_to(sandbox, "vospay", "/verify-transaction") == 3
 
 
 # -- finalize: moves money, sent once -------------------------------------------------------
@@ -159,7 +136,7 @@ def test_finalize_without_a_readable_answer_is_unknown_sent_once_and_resolved_by
         finalize(client, authorized, confirm)
     assert e.value.code.startswith("outcome_unknown") or e.value.code == "malformed_json"
     assert "may or may not have gone through" in e.value.message
-    assert hits(sandbox, "/finalize-transaction") == 1
+    assert requests_to(sandbox, "vospay", "/finalize-transaction") == 1
     assert verdict(client, authorized) == ("succeeded" if moved else "failed")
 
 
@@ -169,45 +146,45 @@ def test_finalize_503_is_unavailable_and_not_resent(checkout, sandbox):
     with pytest.raises(ProviderUnavailable) as e:
         finalize(client, authorized, confirm)
     assert e.value.http_status == 503
-    assert hits(sandbox, "/finalize-transaction") == 1
+    assert requests_to(sandbox, "vospay", "/finalize-transaction") == 1
     assert verdict(client, authorized) == "failed"
     assert finalize(client, authorized, confirm).status == "succeeded"  # the person may try again
 
 
 # -- other writes: not idempotent, sent once --------------------------------------------------
 def test_otp_send_is_not_retried_as_each_attempt_texts_the_customer(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     arm_fault(sandbox, "vospay", "send_otp", "timeout", delay=1.0)
     with pytest.raises(ProviderUnavailable) as e:
         client.send_otp(phone=vs.PHONE_SITI, action="activation")
     assert e.value.code == "timeout"
-    assert hits(sandbox, "/otp/08110000002") == 1
+    assert requests_to(sandbox, "vospay", "/otp/08110000002") == 1
 
 
 def test_otp_send_bare_500_is_unavailable_not_an_unknown_phone(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     arm_fault(sandbox, "vospay", "send_otp", "500")
     with pytest.raises(ProviderUnavailable) as e:
         client.send_otp(phone=vs.PHONE_SITI, action="activation")
     assert (e.value.code, e.value.http_status) == ("http_500", 500)
-    assert hits(sandbox, "/otp/08110000002") == 1
+    assert requests_to(sandbox, "vospay", "/otp/08110000002") == 1
 
 
 @pytest.mark.parametrize("fault, options", [("502", {}), ("timeout", {"delay": 1.0})])
 def test_authorize_is_sent_once(sandbox, fault, options):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     arm_fault(sandbox, "vospay", "authorize_transaction", fault, **options)
     with pytest.raises(ProviderUnavailable):
         client.authorize_transaction(access_token=token, vospay_number="2340010000000001", order_id="B9",
                                      items=[OrderItem("A", 1, idr(1000))])
-    assert hits(sandbox, "/authorize-transaction") == 1
+    assert requests_to(sandbox, "vospay", "/authorize-transaction") == 1
 
 
 def test_sign_in_is_sent_once(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     client.send_otp(phone=vs.PHONE_SITI, action="activation")
     arm_fault(sandbox, "vospay", "create_access_token", "502")
     with pytest.raises(ProviderUnavailable):
         client.create_access_token(strategy="otp", phone=vs.PHONE_SITI, code=vs.TEST_OTP)
-    assert hits(sandbox, "/authentication") == 1
+    assert requests_to(sandbox, "vospay", "/authentication") == 1

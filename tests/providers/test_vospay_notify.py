@@ -5,58 +5,18 @@ with verify-transaction; and redaction of every secret the Vospay calls carry.""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import ProviderError
-from providers.base.money import Money
 from providers.vospay import sandbox as vs
-from providers.vospay.client import VospayClient, parse_notify_callback
+from providers.vospay.client import parse_notify_callback
 from providers.vospay.types import OrderItem
 from tests.conftest import arm_fault
-
-
-def idr(value) -> Money:
-    return Money(Decimal(value), "IDR")
-
-
-def make_client(sandbox) -> VospayClient:
-    return VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=0.5),
-                        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-                        merchant_key="sbx_mk_bukalapak")
-
-
-def sign_in(client, phone=vs.PHONE_SITI, action="activation", gross=None) -> str:
-    client.send_otp(phone=phone, action=action, gross_amount=gross)
-    return client.create_access_token(strategy="otp", phone=phone, code=vs.TEST_OTP).token
-
-
-@pytest.fixture
-def receiver():
-    """A tiny merchant endpoint on a free port that records what is POSTed to it."""
-    bodies: list[bytes] = []
-    arrived = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            self.send_response(200)
-            self.end_headers()
-            arrived.set()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/vospay/notify", bodies, arrived
-    server.shutdown()
-    server.server_close()
+from tests.helpers import fast_client
+from tests.providers.vospay_support import idr, sign_in
 
 
 def buy(client, phone, number, notify_url, *, price=10000, installment="2"):
@@ -72,14 +32,13 @@ def buy(client, phone, number, notify_url, *, price=10000, installment="2"):
     return token, authorized
 
 
-def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, receiver):
-    url, bodies, arrived = receiver
+def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, callback_receiver):
     sandbox.sandbox("vospay").configure({"completion_delay": 0.4})
-    client = make_client(sandbox)
-    token, authorized = buy(client, vs.PHONE_SITI, "2340010000000001", url)
-    assert not bodies  # pending: the multifinance has not approved yet
-    assert arrived.wait(3), "no notify arrived"
-    notice = parse_notify_callback(bodies[0])
+    client = fast_client(sandbox, "vospay")
+    token, authorized = buy(client, vs.PHONE_SITI, "2340010000000001", callback_receiver.url)
+    assert not callback_receiver.bodies  # pending: the multifinance has not approved yet
+    callback_receiver.wait(1, timeout=3)  # raises if no notify arrived
+    notice = parse_notify_callback(callback_receiver.bodies[0])
     assert (notice.transaction_id, notice.order_id, notice.gross_amount) == (authorized.transaction_id, "B0001",
                                                                             idr(30100))
     assert (notice.raw_status, notice.status, notice.installment_id) == ("Approved", "succeeded", "2")
@@ -90,40 +49,38 @@ def test_notify_is_posted_after_approval_and_confirmed_by_verify(sandbox, receiv
                                           gross_amount=notice.gross_amount)
     assert confirmed.valid
     (record,) = sandbox.sandbox("vospay").callbacks
-    assert (record["url"], record["status"]) == (url, 200)
+    assert (record["url"], record["status"]) == (callback_receiver.url, 200)
 
 
-def test_a_contract_past_its_approval_time_is_resolved_when_looked_at(sandbox, receiver):
-    url, bodies, arrived = receiver
+def test_a_contract_past_its_approval_time_is_resolved_when_looked_at(sandbox, callback_receiver):
     box = sandbox.sandbox("vospay")
     box.configure({"completion_delay": 0.3})
-    client = make_client(sandbox)
-    token, _ = buy(client, vs.PHONE_SITI, "2340010000000001", url)
+    client = fast_client(sandbox, "vospay")
+    token, _ = buy(client, vs.PHONE_SITI, "2340010000000001", callback_receiver.url)
     with box.lock:
         for timer in box._timers:
             timer.cancel()  # the timer never fires: only the lazy path can approve
     time.sleep(0.35)
     assert client.contracts(access_token=token).contracts[0].raw_status == "Approved"
-    assert arrived.wait(3)
-    assert parse_notify_callback(bodies[0]).raw_status == "Approved"
+    callback_receiver.wait(1, timeout=3)  # raises if no notify arrived
+    assert parse_notify_callback(callback_receiver.bodies[0]).raw_status == "Approved"
 
 
-def test_refused_purchases_notify_nobody(sandbox, receiver):
-    url, bodies, _ = receiver
+def test_refused_purchases_notify_nobody(sandbox, callback_receiver):
     sandbox.sandbox("vospay").configure({"completion_delay": 0.05})
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     with pytest.raises(ProviderError):
-        buy(client, vs.PHONE_LOCKED, "2340010000000004", url)
+        buy(client, vs.PHONE_LOCKED, "2340010000000004", callback_receiver.url)
     with pytest.raises(ProviderError):
-        buy(client, vs.PHONE_LIMITED, "2350010000000005", url, price=50000)
+        buy(client, vs.PHONE_LIMITED, "2350010000000005", callback_receiver.url, price=50000)
     time.sleep(0.2)
-    assert bodies == [] and sandbox.sandbox("vospay").callbacks == []
+    assert callback_receiver.bodies == [] and sandbox.sandbox("vospay").callbacks == []
 
 
 # -- redaction ------------------------------------------------------------------------------
 def test_no_secret_reaches_a_log_line_or_an_error(sandbox, caplog):
     caplog.set_level(logging.DEBUG)
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     raised: list[ProviderError] = []
     tokens = [sign_in(client)]
     tokens.append(client.create_access_token(strategy="email", email="siti.rohanah@example.id",
@@ -157,14 +114,15 @@ def test_no_secret_reaches_a_log_line_or_an_error(sandbox, caplog):
     assert "2340010000000001" not in caplog.text  # account numbers are redacted by key
 
 
-def test_notify_writes_money_as_exact_json_numbers(sandbox, receiver):
+def test_notify_writes_money_as_exact_json_numbers(sandbox, callback_receiver):
     """14,100 over 6 months at 0.03 is 2,420.50 a month: the notify says 2420.50 (a float
     would say 2420.5), and the sandbox's own record keeps the Decimal."""
-    url, bodies, arrived = receiver
     sandbox.sandbox("vospay").configure({"completion_delay": 0.1})
-    buy(make_client(sandbox), vs.PHONE_SITI, "2340010000000001", url, price=2000, installment="2")
-    assert arrived.wait(3), "no notify arrived"
-    assert b'"grossAmount": 14100,' in bodies[0] and b'"installment": 2420.50,' in bodies[0]
+    buy(fast_client(sandbox, "vospay"), vs.PHONE_SITI, "2340010000000001", callback_receiver.url, price=2000,
+        installment="2")
+    callback_receiver.wait(1, timeout=3)  # raises if no notify arrived
+    body = callback_receiver.bodies[0]
+    assert b'"grossAmount": 14100,' in body and b'"installment": 2420.50,' in body
     (record,) = sandbox.sandbox("vospay").callbacks
     assert record["body"]["installment"] == Decimal("2420.50")
-    assert parse_notify_callback(bodies[0]).gross_amount == idr(14100)
+    assert parse_notify_callback(body).gross_amount == idr(14100)

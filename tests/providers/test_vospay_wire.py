@@ -10,34 +10,19 @@ from urllib.parse import parse_qs
 
 import requests
 
-from providers.base.client import RetryPolicy, Timeouts
-from providers.base.money import Money
+from providers.base.client import Timeouts
 from providers.vospay import sandbox as vs
-from providers.vospay.client import VospayClient
 from providers.vospay.types import OrderItem
-
-
-def idr(value) -> Money:
-    return Money(Decimal(value), "IDR")
-
-
-def make_client(sandbox) -> VospayClient:
-    return VospayClient(base_url=sandbox.base_url("vospay"), timeouts=Timeouts(connect=1, read=0.5),
-                        retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-                        merchant_key="sbx_mk_bukalapak")
+from tests.helpers import fast_client
+from tests.providers.vospay_support import idr, sign_in
 
 
 def last(sandbox):
     return sandbox.sandbox("vospay").received[-1]
 
 
-def sign_in(client, phone=vs.PHONE_SITI, action="activation", gross=None) -> str:
-    client.send_otp(phone=phone, action=action, gross_amount=gross)
-    return client.create_access_token(strategy="otp", phone=phone, code=vs.TEST_OTP).token
-
-
 def test_activation_otp_is_a_get_with_action_as_a_query_parameter(sandbox):
-    make_client(sandbox).send_otp(phone="+62 811-0000-002", action="activation")
+    fast_client(sandbox, "vospay").send_otp(phone="+62 811-0000-002", action="activation")
     sent = last(sandbox)
     assert (sent.method, sent.path, sent.query) == ("GET", "/otp/08110000002", "action=activation")
     assert sent.headers["accept"] == "application/json"
@@ -45,7 +30,7 @@ def test_activation_otp_is_a_get_with_action_as_a_query_parameter(sandbox):
 
 
 def test_transaction_otp_adds_merchant_key_and_gross_amount(sandbox):
-    make_client(sandbox).send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(30100))
+    fast_client(sandbox, "vospay").send_otp(phone=vs.PHONE_SITI, action="transaction", gross_amount=idr(30100))
     sent = last(sandbox)
     assert sent.path == "/otp/08110000002"
     assert parse_qs(sent.query) == {"action": ["transaction"], "merchantKey": ["sbx_mk_bukalapak"],
@@ -63,7 +48,7 @@ def test_sandbox_also_takes_the_docs_query_in_the_path_form(sandbox):
 
 
 def test_sign_in_bodies_for_each_strategy(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     sign_in(client)
     sent = last(sandbox)
     assert (sent.method, sent.path, sent.headers["content-type"]) == ("POST", "/authentication", "application/json")
@@ -78,7 +63,7 @@ def test_sign_in_bodies_for_each_strategy(sandbox):
 
 
 def test_protected_calls_send_the_jwt_scheme(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     client.profile(access_token=token)
     sent = last(sandbox)
@@ -93,7 +78,7 @@ def test_protected_calls_send_the_jwt_scheme(sandbox):
 
 
 def test_sandbox_accepts_the_bearer_scheme_of_the_docs_security_section_too(sandbox):
-    token = sign_in(make_client(sandbox))
+    token = sign_in(fast_client(sandbox, "vospay"))
     base = sandbox.base_url("vospay")
     assert requests.get(f"{base}/my-profile", headers={"Authorization": f"Bearer {token}"}, timeout=2).ok
     missing = requests.get(f"{base}/my-profile", timeout=2)
@@ -102,7 +87,7 @@ def test_sandbox_accepts_the_bearer_scheme_of_the_docs_security_section_too(sand
 
 
 def test_activation_registration_and_access_code_bodies(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client, vs.PHONE_NEW)
     client.activate_account(access_token=token, mfc_code="234", nik="6308044810820001", phone=vs.PHONE_NEW,
                             date_of_birth=date(1988, 10, 2))
@@ -123,7 +108,7 @@ def test_activation_registration_and_access_code_bodies(sandbox):
 
 
 def test_checkout_bodies_use_json_numbers_in_whole_rupiah(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     authorized = client.authorize_transaction(
         access_token=token, vospay_number="2340010000000001", order_id="B0001",
@@ -171,8 +156,7 @@ def test_sandbox_answers_money_and_rates_as_exact_json_numbers(sandbox):
     answers: list[str] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, *args, **kwargs: answers.append(response.text))
-    client = VospayClient(base_url=sandbox.base_url("vospay"), session=session, timeouts=Timeouts(connect=1, read=2),
-                          merchant_key="sbx_mk_bukalapak")
+    client = fast_client(sandbox, "vospay", session=session, timeouts=Timeouts(connect=1, read=2))
     token = sign_in(client)
 
     authorized = client.authorize_transaction(
@@ -192,7 +176,7 @@ def test_sandbox_answers_money_and_rates_as_exact_json_numbers(sandbox):
 
 def test_sandbox_reads_request_numbers_as_decimal(sandbox):
     """A gross amount sent as 30100.0 is still whole rupiah: the sandbox reads it as Decimal."""
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "vospay")
     token = sign_in(client)
     body = {"vospayNumber": "2340010000000001", "merchantKey": "sbx_mk_bukalapak", "orderID": "B0003",
             "currency": "IDR", "items": [{"name": "A", "quantity": 1, "price": 1000.0}], "shippingCost": 0,
