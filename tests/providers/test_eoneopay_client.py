@@ -11,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from providers.base.client import RetryPolicy, Timeouts
 from providers.base.errors import (
     ProviderAuthenticationError,
     ProviderError,
@@ -25,22 +24,8 @@ from providers.eoneopay import testdata as data
 from providers.eoneopay.client import EoneoPayClient, key_mode
 from providers.eoneopay.errors import CardDeclined, answer_code, is_success
 from providers.eoneopay.types import BankAccount, NewCard
-
-FAST = {
-    "timeouts": Timeouts(connect=1, read=0.5),
-    "retry": RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-}
-
-
-def make_client(sandbox, *, secret_key: str = data.SECRET_KEY, admin_key: str | None = data.ADMIN_KEY,
-                base_url: str | None = None) -> EoneoPayClient:
-    return EoneoPayClient(
-        base_url=base_url or sandbox.base_url("eoneopay"), secret_key=secret_key, admin_key=admin_key, **FAST
-    )
-
-
-def state(sandbox):
-    return sandbox.sandbox("eoneopay")
+from tests.helpers import FAST_RETRY, FAST_TIMEOUTS, fast_client
+from tests.providers.eoneopay_support import new_customer, state
 
 
 def aud(text: str) -> Money:
@@ -56,19 +41,12 @@ def assert_refused_locally(sandbox, error: ProviderError, operation: str, code: 
     assert len(state(sandbox).received) == 0
 
 
-def new_customer(client, *cards: NewCard, email: str = "ann.example@example.test"):
-    return client.customer_create(
-        name="Ann Example", email=email, address="2 Test Lane\nHobart TAS 7000", cards=cards,
-        bank_accounts=[BankAccount(name="Ann Example", number="12345678", branch="012003")],
-    )
-
-
 VISA = NewCard(number=data.CARD_APPROVED_VISA, expiry_date="12/30", cvv="123")
 
 
 # -- customers ---------------------------------------------------------------------------
 def test_customer_create_tokenises_every_card_brand_and_returns_masked_pans(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     customer = new_customer(
         client,
         VISA,
@@ -96,7 +74,7 @@ def test_customer_create_tokenises_every_card_brand_and_returns_masked_pans(sand
 
 
 def test_customer_get_and_list_return_the_stored_customers(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     created = new_customer(client, VISA)
 
     assert client.customer_get(customer_id=created.id) == created
@@ -109,7 +87,7 @@ def test_customer_get_and_list_return_the_stored_customers(sandbox):
 
 
 def test_customer_update_keeps_listed_cards_adds_new_ones_and_drops_the_rest(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     created = new_customer(client, VISA, NewCard(number=data.CARD_APPROVED_MASTERCARD, expiry_date="01/29", cvv="321"))
     kept, dropped = created.cards
 
@@ -131,7 +109,7 @@ def test_customer_update_keeps_listed_cards_adds_new_ones_and_drops_the_rest(san
 
 
 def test_customer_delete_acknowledges_then_the_customer_is_gone(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     created = new_customer(client, VISA)
 
     ack = client.customer_delete(customer_id=created.id)
@@ -148,7 +126,7 @@ def test_customer_delete_acknowledges_then_the_customer_is_gone(sandbox):
 
 # -- payments and refunds ----------------------------------------------------------------
 def test_payment_create_charges_a_token_in_cents(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
 
     payment = client.payment_create(token=data.DEMO_TOKEN_VISA, amount=aud("742.05"), reference="Order 5521")
 
@@ -162,7 +140,7 @@ def test_payment_create_charges_a_token_in_cents(sandbox):
 
 
 def test_payment_refund_accepts_the_string_code_00_and_refuses_a_second_refund(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     payment = client.payment_create(token=data.DEMO_TOKEN_VISA, amount=aud("19.99"), reference="Order 77")
 
     refund = client.payment_refund(txn_id=payment.txn_id)
@@ -178,7 +156,7 @@ def test_payment_refund_accepts_the_string_code_00_and_refuses_a_second_refund(s
 
 
 def test_the_seeded_payment_is_refundable(sandbox):
-    refund = make_client(sandbox).payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
+    refund = fast_client(sandbox, "eoneopay").payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
     assert refund.amount == aud("742.00") and refund.reference == "Demo order 1001"
 
 
@@ -191,7 +169,7 @@ def test_the_seeded_payment_is_refundable(sandbox):
     ],
 )
 def test_declined_cards_raise_card_declined_with_the_network_code(sandbox, pan, code, response_code):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     token = new_customer(client, NewCard(number=pan, expiry_date="10/30", cvv="999")).cards[0].token
 
     with pytest.raises(CardDeclined) as caught:
@@ -220,14 +198,15 @@ def test_declined_cards_raise_card_declined_with_the_network_code(sandbox, pan, 
 )
 def test_payment_amount_must_be_aud_in_whole_cents_and_above_zero(sandbox, amount, code):
     with pytest.raises(ProviderInputError) as caught:
-        make_client(sandbox).payment_create(token=data.DEMO_TOKEN_VISA, amount=amount, reference="bad amount")
+        fast_client(sandbox, "eoneopay").payment_create(token=data.DEMO_TOKEN_VISA, amount=amount,
+                                                        reference="bad amount")
     assert_refused_locally(sandbox, caught.value, "payment_create", code)
     assert data.DEMO_TOKEN_VISA not in str(caught.value)
 
 
 # -- API keys ----------------------------------------------------------------------------
 def test_api_key_lifecycle_with_the_admin_key(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
 
     pair = client.api_key_create()
     assert pair.mode == "test"
@@ -235,14 +214,14 @@ def test_api_key_lifecycle_with_the_admin_key(sandbox):
     assert pair.public_key.startswith("pk_test_")
     key = client.api_key_get(api_key=pair.secret_key)
     assert (key.status, key.raw_status, key.permissions, key.is_admin) == ("active", "1", "-", False)
-    assert make_client(sandbox, secret_key=pair.secret_key).customer_list()
+    assert fast_client(sandbox, "eoneopay", secret_key=pair.secret_key).customer_list()
 
     ack = client.api_key_revoke(api_key=pair.secret_key)
 
     assert (ack.raw_code, ack.message) == ("0", "API Key revoked")
     assert client.api_key_get(api_key=pair.secret_key).status == "revoked"
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, secret_key=pair.secret_key).customer_list()
+        fast_client(sandbox, "eoneopay", secret_key=pair.secret_key).customer_list()
     assert caught.value.http_status == 401
     admin = client.api_key_get(api_key=data.ADMIN_KEY)
     assert admin.is_admin and admin.status == "active"
@@ -250,7 +229,7 @@ def test_api_key_lifecycle_with_the_admin_key(sandbox):
 
 @pytest.mark.parametrize("call", ["api_key_create", "api_key_get", "api_key_revoke"])
 def test_api_key_calls_without_an_admin_key_fail_before_sending(sandbox, call):
-    client = make_client(sandbox, admin_key=None)
+    client = fast_client(sandbox, "eoneopay", admin_key=None)
     kwargs = {} if call == "api_key_create" else {"api_key": data.SECRET_KEY}
 
     with pytest.raises(ProviderInputError) as caught:
@@ -271,22 +250,22 @@ def test_key_prefix_selects_the_mode(key, mode):
 
 
 def test_client_exposes_the_mode_of_its_secret_key(sandbox):
-    assert make_client(sandbox).mode == "test"
-    assert make_client(sandbox, secret_key=data.LIVE_KEY).mode == "live"
+    assert fast_client(sandbox, "eoneopay").mode == "test"
+    assert fast_client(sandbox, "eoneopay", secret_key=data.LIVE_KEY).mode == "live"
 
 
 def test_check_proves_both_keys(sandbox):
-    sentence = make_client(sandbox).check()
+    sentence = fast_client(sandbox, "eoneopay").check()
     assert sentence == (
         "EoneoPay accepted the test secret key (1 customers). The admin key can manage API keys."
     )
     assert [r.path for r in state(sandbox).received] == ["/customers", f"/apikeys/{data.ADMIN_KEY}"]
-    assert make_client(sandbox, admin_key=None).check().startswith("EoneoPay accepted the test secret key")
+    assert fast_client(sandbox, "eoneopay", admin_key=None).check().startswith("EoneoPay accepted the test secret key")
 
 
 def test_check_reports_a_standard_key_given_as_admin_key(sandbox):
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, admin_key=data.SECRET_KEY).check()
+        fast_client(sandbox, "eoneopay", admin_key=data.SECRET_KEY).check()
     assert (caught.value.code, caught.value.http_status) == ("admin_key_required", 403)
 
 
@@ -299,13 +278,13 @@ def test_check_reports_a_standard_key_given_as_admin_key(sandbox):
 )
 def test_check_rejects_keys_of_no_or_mixed_modes_without_calling(sandbox, secret_key, admin_key, code):
     with pytest.raises(ProviderInputError) as caught:
-        make_client(sandbox, secret_key=secret_key, admin_key=admin_key).check()
+        fast_client(sandbox, "eoneopay", secret_key=secret_key, admin_key=admin_key).check()
     assert_refused_locally(sandbox, caught.value, "check", code)
 
 
 def test_check_reports_a_live_key_refused_by_the_sandbox(sandbox):
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, secret_key=data.LIVE_KEY, admin_key=None).check()
+        fast_client(sandbox, "eoneopay", secret_key=data.LIVE_KEY, admin_key=None).check()
     assert caught.value.http_status == 401
     assert "Live keys" in caught.value.upstream_message
 
@@ -346,7 +325,8 @@ def canned():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     answer["client"] = EoneoPayClient(
-        base_url=f"http://127.0.0.1:{server.server_port}", secret_key=data.SECRET_KEY, admin_key=data.ADMIN_KEY, **FAST
+        base_url=f"http://127.0.0.1:{server.server_port}", secret_key=data.SECRET_KEY, admin_key=data.ADMIN_KEY,
+        timeouts=FAST_TIMEOUTS, retry=FAST_RETRY,
     )
     yield answer
     server.shutdown()

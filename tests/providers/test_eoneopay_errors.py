@@ -19,7 +19,8 @@ from providers.base.errors import (
 from providers.base.money import Money
 from providers.eoneopay import testdata as data
 from providers.eoneopay.types import NewCard
-from tests.providers.test_eoneopay_client import make_client, new_customer, state
+from tests.helpers import fast_client
+from tests.providers.eoneopay_support import new_customer, state
 
 CALLS = {
     "api_key_create": lambda c: c.api_key_create(),
@@ -87,7 +88,7 @@ def test_every_documented_status_of_every_operation(sandbox, operation, status):
     force(sandbox, operation, *([status] * (3 if retried else 1)))
 
     with pytest.raises(ProviderError) as caught:
-        CALLS[operation](make_client(sandbox))
+        CALLS[operation](fast_client(sandbox, "eoneopay"))
 
     error = caught.value
     if status == 500 and operation in MONEY:
@@ -111,7 +112,7 @@ def test_every_documented_status_of_every_operation(sandbox, operation, status):
 )
 def test_unknown_revoked_and_live_keys_get_401(sandbox, secret_key, problem):
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, secret_key=secret_key).customer_list()
+        fast_client(sandbox, "eoneopay", secret_key=secret_key).customer_list()
     assert (caught.value.code, caught.value.http_status) == ("authentication_failed", 401)
     assert caught.value.upstream_message == problem
 
@@ -127,13 +128,13 @@ def test_basic_auth_needs_an_empty_password_and_a_key(sandbox):
 
 def test_a_standard_key_in_the_admin_key_slot_gets_403(sandbox):
     with pytest.raises(ProviderAuthenticationError) as caught:
-        make_client(sandbox, admin_key=data.SECRET_KEY).api_key_create()
+        fast_client(sandbox, "eoneopay", admin_key=data.SECRET_KEY).api_key_create()
     assert (caught.value.code, caught.value.http_status) == ("admin_key_required", 403)
     assert "administrator permissions" in caught.value.message
 
 
 def test_unknown_records_get_404(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     cases = [
         (lambda: client.customer_get(customer_id="cus_NoSuchCustomer01"), "customer_not_found"),
         (lambda: client.api_key_get(api_key="sk_test_NoSuchKey000000000000000"), "api_key_not_found"),
@@ -149,7 +150,7 @@ def test_unknown_records_get_404(sandbox):
 
 def test_a_revoked_key_cannot_be_revoked_again(sandbox):
     with pytest.raises(ProviderRejected) as caught:
-        make_client(sandbox).api_key_revoke(api_key=data.REVOKED_KEY)
+        fast_client(sandbox, "eoneopay").api_key_revoke(api_key=data.REVOKED_KEY)
     assert (caught.value.code, caught.value.http_status) == ("api_key_revoked", 410)
 
 
@@ -170,7 +171,7 @@ def test_a_wrong_method_gets_405_from_the_sandbox(sandbox):
 )
 def test_bad_cards_get_400_on_customer_create(sandbox, card, upstream):
     with pytest.raises(ProviderRejected) as caught:
-        new_customer(make_client(sandbox), card)
+        new_customer(fast_client(sandbox, "eoneopay"), card)
     assert (caught.value.code, caught.value.http_status) == ("invalid_customer", 400)
     assert caught.value.upstream_message == upstream
     assert len(state(sandbox).customers) == 1  # only the demo customer
@@ -183,7 +184,7 @@ def test_bad_cards_get_400_on_customer_create(sandbox, card, upstream):
 )
 def test_a_payment_without_a_usable_reference_gets_400(sandbox, reference, upstream):
     with pytest.raises(ProviderRejected) as caught:
-        make_client(sandbox).payment_create(
+        fast_client(sandbox, "eoneopay").payment_create(
             token=data.DEMO_TOKEN_VISA, amount=Money(Decimal("1.00"), "AUD"), reference=reference
         )
     assert (caught.value.code, caught.value.upstream_message) == ("invalid_payment", upstream)
@@ -191,7 +192,7 @@ def test_a_payment_without_a_usable_reference_gets_400(sandbox, reference, upstr
 
 def test_a_payment_above_the_limit_gets_400(sandbox):
     with pytest.raises(ProviderRejected) as caught:
-        make_client(sandbox).payment_create(
+        fast_client(sandbox, "eoneopay").payment_create(
             token=data.DEMO_TOKEN_VISA, amount=Money(Decimal("1000000.00"), "AUD"), reference="big"
         )
     assert (caught.value.code, caught.value.http_status) == ("invalid_payment", 400)
@@ -207,7 +208,7 @@ def test_a_payment_above_the_limit_gets_400(sandbox):
 )
 def test_payment_amounts_trigger_errors(sandbox, amount, cls, code, charged):
     with pytest.raises(cls) as caught:
-        make_client(sandbox).payment_create(
+        fast_client(sandbox, "eoneopay").payment_create(
             token=data.DEMO_TOKEN_VISA, amount=Money.from_minor(amount, "AUD"), reference="trigger"
         )
     assert caught.value.code == code
@@ -224,7 +225,7 @@ def test_payment_amounts_trigger_errors(sandbox, amount, cls, code, charged):
     ],
 )
 def test_payment_amounts_trigger_refund_errors(sandbox, amount, cls, code, refunded):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     payment = client.payment_create(
         token=data.DEMO_TOKEN_VISA, amount=Money.from_minor(amount, "AUD"), reference="refund trigger"
     )

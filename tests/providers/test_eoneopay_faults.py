@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from requests.adapters import HTTPAdapter
 
-from providers.base.client import RetryPolicy, Timeouts, build_session
+from providers.base.client import Timeouts, build_session
 from providers.base.errors import (
     ProviderError,
     ProviderInvalidResponse,
@@ -27,7 +27,8 @@ from providers.eoneopay.client import EoneoPayClient
 from providers.eoneopay.sandbox import TEST_SECRETS
 from providers.eoneopay.types import NewCard
 from tests.conftest import arm_fault
-from tests.providers.test_eoneopay_client import make_client, new_customer, state
+from tests.helpers import fast_client
+from tests.providers.eoneopay_support import new_customer, state
 
 AMOUNT = Money(Decimal("25.00"), "AUD")
 
@@ -45,7 +46,7 @@ def charged(sandbox) -> list[dict]:
 def test_a_read_is_retried_through_one_fault(sandbox, fault, options):
     arm_fault(sandbox, "eoneopay", "customer_get", fault, **options)
 
-    customer = make_client(sandbox).customer_get(customer_id=data.DEMO_CUSTOMER_ID)
+    customer = fast_client(sandbox, "eoneopay").customer_get(customer_id=data.DEMO_CUSTOMER_ID)
 
     assert customer.id == data.DEMO_CUSTOMER_ID
     assert requests_for(sandbox, "GET", "/customers/") == 2
@@ -56,7 +57,7 @@ def test_a_read_failing_every_attempt_is_unavailable(sandbox, fault, code):
     arm_fault(sandbox, "eoneopay", "customer_list", fault, count=3)
 
     with pytest.raises(ProviderUnavailable) as caught:
-        make_client(sandbox).customer_list()
+        fast_client(sandbox, "eoneopay").customer_list()
 
     assert caught.value.code == code and caught.value.message.endswith(".")
     assert requests_for(sandbox, "GET", "/customers") == 3
@@ -66,16 +67,14 @@ def test_a_malformed_read_is_an_invalid_response_not_retried(sandbox):
     arm_fault(sandbox, "eoneopay", "customer_get", "malformed")
 
     with pytest.raises(ProviderInvalidResponse) as caught:
-        make_client(sandbox).customer_get(customer_id=data.DEMO_CUSTOMER_ID)
+        fast_client(sandbox, "eoneopay").customer_get(customer_id=data.DEMO_CUSTOMER_ID)
 
     assert caught.value.code == "malformed_json"
     assert requests_for(sandbox, "GET", "/customers/") == 1
 
 
 def test_a_slow_answer_within_the_timeout_is_fine(sandbox):
-    patient = EoneoPayClient(base_url=sandbox.base_url("eoneopay"), secret_key=data.SECRET_KEY,
-                             timeouts=Timeouts(connect=1, read=2.0),
-                             retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+    patient = fast_client(sandbox, "eoneopay", admin_key=None, timeouts=Timeouts(connect=1, read=2.0))
     arm_fault(sandbox, "eoneopay", "customer_list", "slow", delay=0.25)
 
     started = time.monotonic()
@@ -102,7 +101,7 @@ def test_a_payment_without_a_readable_answer_is_an_unknown_outcome(sandbox, faul
     arm_fault(sandbox, "eoneopay", "payment_create", fault, **options)
 
     with pytest.raises(ProviderOutcomeUnknown) as caught:
-        make_client(sandbox).payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="fault")
+        fast_client(sandbox, "eoneopay").payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="fault")
 
     assert caught.value.code == code and "may or may not" in caught.value.message
     assert requests_for(sandbox, "POST", "/payments") == 1
@@ -113,7 +112,7 @@ def test_a_payment_answered_503_was_not_made(sandbox):
     arm_fault(sandbox, "eoneopay", "payment_create", "503")
 
     with pytest.raises(ProviderUnavailable) as caught:
-        make_client(sandbox).payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="fault")
+        fast_client(sandbox, "eoneopay").payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="fault")
 
     assert (caught.value.code, caught.value.http_status) == ("service_unavailable", 503)
     assert requests_for(sandbox, "POST", "/payments") == 1
@@ -144,9 +143,7 @@ class RefusedConnections(HTTPAdapter):
 def client_with(sandbox, adapter: RefusedConnections) -> EoneoPayClient:
     session = build_session()
     session.mount("http://", adapter)
-    return EoneoPayClient(base_url=sandbox.base_url("eoneopay"), secret_key=data.SECRET_KEY, session=session,
-                          timeouts=Timeouts(connect=1, read=2.0),
-                          retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+    return fast_client(sandbox, "eoneopay", admin_key=None, session=session, timeouts=Timeouts(connect=1, read=2.0))
 
 
 def test_a_payment_that_could_not_connect_is_retried_and_unavailable(sandbox):
@@ -175,7 +172,7 @@ def test_a_payment_whose_connection_failed_is_retried_and_reaches_eoneopay_once(
 
 # -- a refund: sent once; a lost answer is resolved by EoneoPay's refund-once rule ----------
 def test_a_refund_that_timed_out_is_unknown_and_a_repeat_shows_it_went_through(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     arm_fault(sandbox, "eoneopay", "payment_refund", "timeout", delay=1.0)
 
     with pytest.raises(ProviderOutcomeUnknown) as caught:
@@ -197,7 +194,7 @@ def test_a_refund_fault_is_never_retried(sandbox, fault, cls, refunded):
     arm_fault(sandbox, "eoneopay", "payment_refund", fault)
 
     with pytest.raises(cls):
-        make_client(sandbox).payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
+        fast_client(sandbox, "eoneopay").payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
 
     assert requests_for(sandbox, "DELETE", "/payments/") == 1
     assert (state(sandbox).payments[data.DEMO_PAYMENT_TXN_ID]["status"] == "refunded") is refunded
@@ -208,14 +205,14 @@ def test_a_customer_create_that_timed_out_is_not_resent(sandbox):
     arm_fault(sandbox, "eoneopay", "customer_create", "timeout", delay=1.0)
 
     with pytest.raises(ProviderUnavailable) as caught:
-        new_customer(make_client(sandbox), NewCard(data.CARD_APPROVED_VISA, "12/30", "123"))
+        new_customer(fast_client(sandbox, "eoneopay"), NewCard(data.CARD_APPROVED_VISA, "12/30", "123"))
 
     assert caught.value.code == "timeout"
     assert requests_for(sandbox, "POST", "/customers") == 1
 
 
 def test_an_update_is_retried_only_when_it_adds_no_card(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     demo = client.customer_get(customer_id=data.DEMO_CUSTOMER_ID)
     same = {"customer_id": demo.id, "name": demo.name, "email": demo.email, "address": demo.address}
 
@@ -233,7 +230,7 @@ def test_an_api_key_create_answered_500_is_not_resent(sandbox):
     arm_fault(sandbox, "eoneopay", "api_key_create", "500")
 
     with pytest.raises(ProviderUnavailable) as caught:
-        make_client(sandbox).api_key_create()
+        fast_client(sandbox, "eoneopay").api_key_create()
 
     assert caught.value.code == "server_error"
     assert requests_for(sandbox, "POST", "/apikeys") == 1
@@ -243,7 +240,7 @@ def test_an_api_key_create_answered_500_is_not_resent(sandbox):
 def test_eoneopay_sends_no_callbacks(sandbox):
     """The doc has no webhooks: payments and refunds answer synchronously, so the sandbox
     sends nothing after them (README, "Callbacks")."""
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     payment = client.payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="no callback")
     client.payment_refund(txn_id=payment.txn_id)
 
@@ -254,7 +251,7 @@ def test_eoneopay_sends_no_callbacks(sandbox):
 # -- redaction ---------------------------------------------------------------------------
 def test_no_secret_reaches_a_log_line_an_error_or_a_result_repr(sandbox, caplog):
     caplog.set_level(logging.DEBUG, logger="providers")
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     shown: list[str] = []
 
     customer = new_customer(
@@ -274,8 +271,8 @@ def test_no_secret_reaches_a_log_line_an_error_or_a_result_repr(sandbox, caplog)
     arm_fault(sandbox, "eoneopay", "payment_create", "timeout", delay=1.0)
     failing = [
         lambda: new_customer(client, NewCard(data.CARD_BAD_LUHN, "12/30", "9051")),
-        lambda: make_client(sandbox, secret_key=data.REVOKED_KEY).customer_list(),
-        lambda: make_client(sandbox, admin_key=data.LIVE_KEY).api_key_get(api_key=data.ADMIN_KEY),
+        lambda: fast_client(sandbox, "eoneopay", secret_key=data.REVOKED_KEY).customer_list(),
+        lambda: fast_client(sandbox, "eoneopay", admin_key=data.LIVE_KEY).api_key_get(api_key=data.ADMIN_KEY),
         lambda: client.payment_create(token=data.DEMO_TOKEN_VISA, amount=AMOUNT, reference="timeout"),
         lambda: client.payment_create(token=data.DEMO_TOKEN_DECLINING, amount=AMOUNT, reference="decline"),
         lambda: client.payment_create(token=pair.secret_key, amount=AMOUNT, reference="not a token"),

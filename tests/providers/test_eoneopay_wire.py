@@ -12,7 +12,8 @@ from urllib.parse import parse_qs
 from providers.base.money import Money
 from providers.eoneopay import testdata as data
 from providers.eoneopay.types import BankAccount, NewCard
-from tests.providers.test_eoneopay_client import make_client, state
+from tests.helpers import fast_client
+from tests.providers.eoneopay_support import state
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -34,7 +35,7 @@ def form_json(request, field: str) -> tuple[str, dict]:
 
 
 def test_customer_create_sends_customer_equals_json(sandbox):
-    make_client(sandbox).customer_create(
+    fast_client(sandbox, "eoneopay").customer_create(
         name="Wire Test", email="wire@example.test", address="1 Line\nTown",
         cards=[NewCard(number="4000 0000 0000 0002", expiry_date="05/29", cvv="602")],
         bank_accounts=[BankAccount(name="Wire Test", number="128818", branch="032605")],
@@ -55,7 +56,7 @@ def test_customer_create_sends_customer_equals_json(sandbox):
 
 
 def test_customer_update_puts_kept_cards_as_token_and_card_info(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     demo = client.customer_get(customer_id=data.DEMO_CUSTOMER_ID)
 
     client.customer_update(
@@ -76,7 +77,7 @@ def test_customer_update_puts_kept_cards_as_token_and_card_info(sandbox):
 
 
 def test_payment_create_sends_payment_equals_json_in_cents(sandbox):
-    make_client(sandbox).payment_create(
+    fast_client(sandbox, "eoneopay").payment_create(
         token=data.DEMO_TOKEN_VISA, amount=Money(Decimal("742.00"), "AUD"), reference="Order 1/2"
     )
 
@@ -89,7 +90,7 @@ def test_payment_create_sends_payment_equals_json_in_cents(sandbox):
 
 
 def test_refund_is_a_delete_on_the_payment_with_no_body(sandbox):
-    make_client(sandbox).payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
+    fast_client(sandbox, "eoneopay").payment_refund(txn_id=data.DEMO_PAYMENT_TXN_ID)
 
     request = last(sandbox)
     assert (request.method, request.path, request.query, request.body) == (
@@ -99,7 +100,7 @@ def test_refund_is_a_delete_on_the_payment_with_no_body(sandbox):
 
 
 def test_reads_and_deletes_carry_no_body(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     client.customer_list()
     client.customer_get(customer_id=data.DEMO_CUSTOMER_ID)
     client.customer_delete(customer_id=data.DEMO_CUSTOMER_ID)
@@ -113,7 +114,7 @@ def test_reads_and_deletes_carry_no_body(sandbox):
 
 
 def test_api_key_calls_authenticate_with_the_admin_key(sandbox):
-    client = make_client(sandbox)
+    client = fast_client(sandbox, "eoneopay")
     pair = client.api_key_create()
     client.api_key_get(api_key=pair.secret_key)
     client.api_key_revoke(api_key=pair.secret_key)
