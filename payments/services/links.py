@@ -1,0 +1,99 @@
+"""Credit-card payment links (EnigmaPay credit-card/payment) and the dealer settings
+that say whether the card method is on.
+
+A link moves no money by itself (the customer pays later, on EnigmaPay's page), so a
+lost answer is a failed link, not an unknown payment: at worst EnigmaPay holds an
+orphan link nobody was shown. The link is a ``Transaction`` of kind payment_link:
+pending until EnigmaPay reports it paid."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from payments.models import Kind, PaymentLinkDetail, Status, Transaction
+from payments.services.common import Actor, checked_amount, with_reference
+from payments.services.payouts import FIRST_SYNC_DELAY
+from payments.transitions import transaction_record_created, transition_apply
+from providers.base.errors import ProviderError
+from providers.enigmapay.client import CREDIT_CARD_MINIMUM
+from providers.enigmapay.types import DealerSettings
+from providers.models import ProviderConnection
+from providers.services import client_for
+
+SETTINGS_CACHE_SECONDS = 60
+
+
+def dealer_settings_get(*, connection: ProviderConnection, fresh: bool = False) -> DealerSettings:
+    """The connection's dealer settings, cached a minute (every link form asks)."""
+    key = f"enigmapay-settings:{connection.pk}:{connection.updated_at.timestamp()}"
+    found = None if fresh else cache.get(key)
+    if found is None:
+        found = client_for(connection).settings()
+        cache.set(key, found, SETTINGS_CACHE_SECONDS)
+    return found
+
+
+def payment_link_validate(*, username: str, first_name: str, last_name: str, email: str, phone: str,
+                          amount: object, description: str = "") -> dict:
+    errors: dict[str, str] = {}
+    for field, value, label in (("username", username, "the customer's EnigmaPay username"),
+                                ("first_name", first_name, "a first name"), ("last_name", last_name, "a last name"),
+                                ("phone", phone, "a phone number")):
+        if not (value or "").strip():
+            errors[field] = f"Enter {label}."
+    try:
+        validate_email((email or "").strip())
+    except ValidationError:
+        errors["email"] = "Enter a valid email address."
+    try:
+        value = checked_amount(amount, minimum=CREDIT_CARD_MINIMUM, currency="TRY")
+    except ValidationError as e:
+        errors.update({k: v[0] for k, v in e.message_dict.items()})
+        value = None
+    if len(description or "") > 120:
+        errors["description"] = "Keep the description under 120 characters."
+    if errors:
+        raise ValidationError(errors)
+    return {"username": username.strip(), "first_name": first_name.strip(), "last_name": last_name.strip(),
+            "email": email.strip(), "phone": phone.strip(), "amount": value, "description": (description or "").strip()}
+
+
+def payment_link_create(*, connection: ProviderConnection, actor: Actor, username: str, first_name: str,
+                        last_name: str, email: str, phone: str, amount: object, description: str = "",
+                        on_created=None) -> Transaction:
+    clean = payment_link_validate(username=username, first_name=first_name, last_name=last_name, email=email,
+                                  phone=phone, amount=amount, description=description)
+    with transaction.atomic():
+        link = Transaction.objects.create(
+            merchant_id=connection.merchant_id, connection=connection, provider=connection.provider,
+            kind=Kind.PAYMENT_LINK, amount=clean["amount"], currency="TRY", description=clean["description"],
+            created_by=actor.user_or_none,
+        )
+        detail = PaymentLinkDetail.objects.create(
+            transaction=link, username=clean["username"], first_name=clean["first_name"],
+            last_name=clean["last_name"], email=clean["email"], phone=clean["phone"],
+        )
+        transaction_record_created(transaction=link, source=actor.source, actor=actor.label,
+                                   note="Payment link requested from EnigmaPay.")
+        if on_created is not None:
+            on_created(link)
+    try:
+        result = client_for(connection).credit_card_payment(
+            username=clean["username"], firstname=clean["first_name"], lastname=clean["last_name"],
+            email=clean["email"], phone=clean["phone"], amount=clean["amount"],
+            description=with_reference(clean["description"], link.reference),
+        )
+    except ProviderError as e:
+        transition_apply(transaction=link, to_status=Status.FAILED, source=actor.source, actor=actor.label,
+                         raw_status=str(e.code), note=e.message, from_provider=True, fields={"last_error": e.message})
+        return link
+    PaymentLinkDetail.objects.filter(pk=detail.pk).update(order_id=result.order_id or "",
+                                                          payment_url=result.payment_url or "")
+    external = str(result.transaction_id) if getattr(result, "transaction_id", None) is not None else ""
+    transition_apply(transaction=link, to_status=Status.PENDING, source=actor.source,
+                     fields={"external_id": external, "next_sync_at": timezone.now() + FIRST_SYNC_DELAY})
+    return link

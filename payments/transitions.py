@@ -1,0 +1,146 @@
+"""The one place that knows which status may follow which, and the one function that
+changes a transaction's status.
+
+Rules, as a table a reader can check:
+
+    from \\ to    pending  succeeded  failed  refunded  cancelled  unknown
+    pending         ·         ✓         ✓        ·          ✓         ✓
+    unknown         ✓*        ✓*        ✓*       ·          ✓*        ·
+    succeeded       ·         ·         ·        ✓          ·         ·
+    failed, refunded, cancelled: final, nothing follows
+
+- A final status never moves back. ``succeeded → refunded`` is the one move out of
+  succeeded (a refund of the whole amount), and refunded is final.
+- ``unknown`` (a money-moving call got no readable answer) resolves only from the
+  provider's own answer (*): a status call, or a callback confirmed by one. A person or
+  a program cannot declare an unknown payout failed, because it may have been paid.
+- Asking to move to the status a transaction already has changes nothing and writes
+  no event (sync runs often; the timeline shows changes, not polls). A newer raw
+  status is still recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction as db_transaction
+
+from payments.models import Status, Transaction, TransactionEvent
+
+# Final: the provider will not change these (a refund of a succeeded payment is the one
+# move out of one).
+FINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REFUNDED, Status.CANCELLED})
+
+ALLOWED: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.UNKNOWN}),
+    Status.UNKNOWN: frozenset({Status.PENDING, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}),
+    Status.SUCCEEDED: frozenset({Status.REFUNDED}),
+    Status.FAILED: frozenset(),
+    Status.REFUNDED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL
+
+
+def may_follow(current: str, new: str, *, from_provider: bool) -> bool:
+    if new not in ALLOWED.get(current, ()):
+        return False
+    return from_provider or current != Status.UNKNOWN
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    transaction: Transaction
+    changed: bool
+    refused: str = ""  # why a requested change was not made; empty when it was or was a no-op
+
+
+def transition_apply(
+    *,
+    transaction: Transaction,
+    to_status: str,
+    source: str,
+    actor: str = "",
+    raw_status: str = "",
+    note: str = "",
+    from_provider: bool = False,
+    fields: dict | None = None,
+) -> TransitionResult:
+    """Move ``transaction`` to ``to_status`` if the table allows it, under a row lock,
+    writing its event in the same database transaction. ``fields`` are other columns
+    to save with the change (``external_id``, ``last_error``, ``next_sync_at``...).
+
+    A refused change is not an error: a late or replayed provider answer ("pending"
+    after "succeeded") must not break the sync that carried it. It is returned with
+    the reason and the row left as it was (``fields`` included)."""
+    if to_status not in Status.values:
+        raise ValueError(f"{to_status!r} is not a transaction status")
+    with db_transaction.atomic():
+        locked = Transaction.objects.select_for_update().get(pk=transaction.pk)
+        current = locked.status
+        if to_status == current:
+            _save(locked, raw_status=raw_status, fields=fields)
+            result = TransitionResult(locked, changed=False)
+        elif not may_follow(current, to_status, from_provider=from_provider):
+            result = TransitionResult(locked, changed=False, refused=_why(current, to_status))
+        else:
+            locked.status = to_status
+            _save(locked, raw_status=raw_status, fields=fields, status=True)
+            TransactionEvent.objects.create(
+                transaction=locked, source=source, actor=actor[:150], from_status=current,
+                to_status=to_status, raw_status=raw_status[:60], note=note,
+            )
+            result = TransitionResult(locked, changed=True)
+    _copy(locked, transaction)
+    return result
+
+
+def transaction_record_created(*, transaction: Transaction, source: str, actor: str = "", note: str = "") -> None:
+    """The first event of a new transaction's timeline (from nothing to its status)."""
+    TransactionEvent.objects.create(
+        transaction=transaction, source=source, actor=actor[:150], from_status="",
+        to_status=transaction.status, raw_status=transaction.raw_status, note=note,
+    )
+
+
+def transaction_note(
+    *, transaction: Transaction, source: str, actor: str = "", note: str, raw_status: str = ""
+) -> None:
+    """A timeline entry that changes no status ("EnigmaPay accepted it", "not found yet")."""
+    current = Transaction.objects.values_list("status", flat=True).get(pk=transaction.pk)
+    TransactionEvent.objects.create(
+        transaction_id=transaction.pk, source=source, actor=actor[:150], from_status=current,
+        to_status=current, raw_status=raw_status[:60], note=note,
+    )
+
+
+def _save(locked: Transaction, *, raw_status: str, fields: dict | None, status: bool = False) -> None:
+    update = set()
+    if status:
+        update.add("status")
+    if raw_status and raw_status[:60] != locked.raw_status:
+        locked.raw_status = raw_status[:60]
+        update.add("raw_status")
+    for name, value in (fields or {}).items():
+        setattr(locked, name, value)
+        update.add(name)
+    if update:
+        locked.save(update_fields=[*update, "updated_at"])
+
+
+def _copy(source: Transaction, target: Transaction) -> None:
+    """Give the caller's instance the row as it now stands."""
+    if source is not target:
+        for field in Transaction._meta.concrete_fields:
+            setattr(target, field.attname, getattr(source, field.attname))
+
+
+def _why(current: str, new: str) -> str:
+    if current == Status.UNKNOWN:
+        return "An unknown outcome is resolved only by the provider's own answer."
+    if current in FINAL:
+        return f"A {current} transaction cannot become {new}."
+    return f"A {current} transaction cannot move to {new}."

@@ -1,0 +1,1 @@
+"""Transaction list, detail and CSV export (being built)."""
