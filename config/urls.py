@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
     path("dashboard/settings/connections/", include("providers.urls")),
+    path("dashboard/", include("payments.urls")),
     path("callbacks/<slug:provider>/<str:token>/", callback_receive, name="provider-callback"),
     path("", include("accounts.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.views import enigmapay, transactions
+from payments.views import enigmapay
 
 app_name = "payments"
 
@@ -17,4 +17,4 @@ urlpatterns = [
     path("payment-links/new/", enigmapay.link_new, name="link-new"),
     path("enigmapay/settings/", enigmapay.dealer_settings, name="dealer-settings"),
 ]
-_ = transactions
+
