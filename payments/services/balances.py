@@ -71,7 +71,7 @@ def iban_history(*, iban: IbanAccount, start: date | None = None, end: date | No
 
 
 def available_balance(*, connection: ProviderConnection):
-    """The sum of the connection's active IBAN balances as last read, or None if unknown."""
+    """What one payout can draw, as last read: EnigmaPay pays from a single IBAN, so the
+    largest active IBAN balance (None when no balance is known yet)."""
     accounts = IbanAccount.objects.filter(connection=connection, active=True, balance__isnull=False)
-    balances = list(accounts.values_list("balance", flat=True))
-    return sum(balances) if balances else None
+    return max(accounts.values_list("balance", flat=True), default=None)

@@ -1,0 +1,93 @@
+"""The status table and the one function that applies it: checked row by row, and over
+random sequences of requested changes (hypothesis)."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from payments.models import Kind, Status, Transaction, TransactionEvent
+from payments.transitions import ALLOWED, FINAL, may_follow, transaction_record_created, transition_apply
+from tests.factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db
+STATUSES = list(Status.values)
+
+
+def new_transaction(status=Status.PENDING):
+    connection = ConnectionFactory()
+    tx = Transaction.objects.create(
+        merchant=connection.merchant, connection=connection, provider="enigmapay", kind=Kind.PAYOUT,
+        amount=Decimal("10.00"), currency="TRY", status=status,
+    )
+    transaction_record_created(transaction=tx, source="system")
+    return tx
+
+
+def test_final_statuses_allow_nothing_but_a_refund_of_a_success():
+    assert {s for s in FINAL if ALLOWED[s]} == {Status.SUCCEEDED}
+    assert ALLOWED[Status.SUCCEEDED] == {Status.REFUNDED}
+
+
+@pytest.mark.parametrize("new", [Status.PENDING, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED])
+def test_unknown_resolves_only_from_the_providers_answer(new):
+    assert not may_follow(Status.UNKNOWN, new, from_provider=False)
+    assert may_follow(Status.UNKNOWN, new, from_provider=True)
+
+
+def test_a_change_writes_one_event_with_from_and_to():
+    tx = new_transaction()
+    result = transition_apply(transaction=tx, to_status=Status.SUCCEEDED, source="sync", raw_status="Completed",
+                              from_provider=True, note="EnigmaPay says Completed")
+    assert result.changed and tx.status == Status.SUCCEEDED and tx.raw_status == "Completed"
+    event = tx.events.last()
+    assert (event.from_status, event.to_status, event.raw_status, event.source) == (
+        Status.PENDING, Status.SUCCEEDED, "Completed", "sync")
+    assert Transaction.objects.get(pk=tx.pk).status == Status.SUCCEEDED
+
+
+def test_a_refused_change_leaves_row_and_fields_untouched():
+    tx = new_transaction(Status.FAILED)
+    result = transition_apply(transaction=tx, to_status=Status.SUCCEEDED, source="callback", from_provider=True,
+                              fields={"external_id": "999"})
+    assert not result.changed and "failed" in result.refused
+    stored = Transaction.objects.get(pk=tx.pk)
+    assert (stored.status, stored.external_id) == (Status.FAILED, "")
+    assert tx.events.count() == 1
+
+
+def test_the_same_status_writes_no_event_but_keeps_the_newer_raw_status():
+    tx = new_transaction()
+    result = transition_apply(transaction=tx, to_status=Status.PENDING, source="sync", raw_status="Processing")
+    assert not result.changed and not result.refused
+    assert Transaction.objects.get(pk=tx.pk).raw_status == "Processing"
+    assert tx.events.count() == 1
+
+
+def test_an_unknown_status_name_is_a_programming_error():
+    with pytest.raises(ValueError):
+        transition_apply(transaction=new_transaction(), to_status="paid", source="sync")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(STATUSES), st.booleans()), max_size=12))
+def test_random_sequences_follow_the_table(steps):
+    tx = new_transaction()
+    history = [Status.PENDING]
+    for to_status, from_provider in steps:
+        before = history[-1]
+        result = transition_apply(transaction=tx, to_status=to_status, source="sync", from_provider=from_provider)
+        allowed = to_status != before and may_follow(before, to_status, from_provider=from_provider)
+        assert result.changed == allowed
+        if allowed:
+            history.append(to_status)
+        # A final status never moves back (a refund is the one move out of succeeded).
+        if before in FINAL:
+            assert tx.status == before or (before == Status.SUCCEEDED and tx.status == Status.REFUNDED)
+        assert Transaction.objects.get(pk=tx.pk).status == history[-1]
+    events = list(TransactionEvent.objects.filter(transaction=tx).order_by("id"))
+    # The timeline is the history: one creation event, then one event per change, chained.
+    assert [e.to_status for e in events] == history
+    assert all(a.to_status == b.from_status for a, b in itertools.pairwise(events))
