@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -47,14 +48,35 @@ def with_reference(description: str, reference: str) -> str:
     return f"{description} [{reference}]" if description else reference
 
 
+_PLAIN = re.compile(r"\d+(\.\d+)?")
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def _parse(value: object) -> Decimal | None:
+    """A Decimal, an int or a plain decimal string ("1250.5", "1,250.50"); None for
+    anything a person could misread: floats, "12,5", "1e3", NaN, signs."""
+    if isinstance(value, bool | float):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value).strip()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if not _PLAIN.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
 def checked_amount(value: object, *, field: str = "amount", places: int = 2, minimum: Decimal | None = None,
                    maximum: Decimal | None = None, currency: str = "") -> Decimal:
     """A positive amount with at most ``places`` decimals, or ValidationError on ``field``."""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: "Enter an amount such as 1250.00."}) from None
-    if isinstance(value, float) or not amount.is_finite():
+    amount = _parse(value)
+    if amount is None:
         raise ValidationError({field: "Enter an amount such as 1250.00."})
     if amount.adjusted() >= 15:
         raise ValidationError({field: "That amount is too large."})

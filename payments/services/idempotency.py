@@ -100,10 +100,14 @@ def _claim(*, merchant, key: str, scope: str, fingerprint: str) -> IdempotencyKe
 
 
 # -- one-time form tokens ---------------------------------------------------------------
-def form_token_issue(*, merchant, scope: str) -> str:
-    """A token for one confirmation page; the submit that uses it first wins."""
+def form_token_issue(*, merchant, scope: str, details: dict) -> str:
+    """A token for one confirmation page, bound to the details it shows; the submit
+    that uses it first wins."""
     token = secrets.token_urlsafe(24)
-    IdempotencyKey.objects.create(merchant=merchant, key=FORM_PREFIX + token, scope=scope, fingerprint="")
+    IdempotencyKey.objects.create(
+        merchant=merchant, key=FORM_PREFIX + token, scope=scope, fingerprint=fingerprint_of(
+            method="FORM", path=scope, body=details)
+    )
     return token
 
 
@@ -118,11 +122,13 @@ class FormClaim:
         return self.token_row is not None
 
 
-def form_token_claim(*, merchant, token: str, scope: str) -> FormClaim:
+def form_token_claim(*, merchant, token: str, scope: str, details: dict) -> FormClaim:
     """Claim a form token for one submit (one conditional UPDATE: a double submit or a
-    reload loses). Unknown or expired tokens, or another merchant's, claim nothing."""
+    reload loses). Unknown or expired tokens, another merchant's, or details other than
+    those the confirmation showed, claim nothing."""
     rows = IdempotencyKey.objects.filter(
         merchant=merchant, key=FORM_PREFIX + (token or ""), scope=scope,
+        fingerprint=fingerprint_of(method="FORM", path=scope, body=details),
         created_at__gte=timezone.now() - REPLAY_WINDOW,
     )
     if rows.filter(completed_at__isnull=True).update(completed_at=timezone.now()) == 1:
