@@ -1,0 +1,74 @@
+"""Cross-tenant isolation, walked from the URL conf: every dashboard route that names a
+record by id, asked by an owner of another merchant with a record of the first merchant,
+is a 404 for GET and POST alike. A new route with an id must register how to make its
+record below, or this test fails: no route can escape the check by being forgotten."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from payments.models import IbanAccount, Kind, Transaction
+from tests.factories import ConnectionFactory, MembershipFactory, MerchantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def connection(merchant):
+    return ConnectionFactory(merchant=merchant).pk
+
+
+def transaction(merchant):
+    conn = ConnectionFactory(merchant=merchant)
+    return Transaction.objects.create(merchant=merchant, connection=conn, provider="enigmapay", kind=Kind.PAYOUT,
+                                      amount=Decimal("10.00"), currency="TRY").pk
+
+
+def iban(merchant):
+    conn = ConnectionFactory(merchant=merchant)
+    return IbanAccount.objects.create(merchant=merchant, connection=conn, external_id=1, iban="TR560006200000000000000101").pk
+
+
+# URL name → kwarg → how to make a record of a given merchant and return its id.
+RECORD_MAKERS = {
+    "providers:connection-detail": {"pk": connection},
+    "providers:connection-test": {"pk": connection},
+    "payments:iban-refresh": {"connection_pk": connection},
+    "payments:iban-detail": {"pk": iban},
+    "payments:payout-check": {"pk": transaction},
+    "payments:transaction-detail": {"pk": transaction},
+}
+# Kwargs that pick no merchant-scoped record (a provider name, a callback token).
+NOT_RECORDS = {"provider", "token"}
+
+
+def dashboard_routes(patterns=None, prefix="", namespace=""):
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            yield from dashboard_routes(p.url_patterns, prefix + str(p.pattern), p.namespace or namespace)
+        elif isinstance(p, URLPattern):
+            route = prefix + str(p.pattern)
+            if route.startswith("dashboard/"):
+                yield f"{namespace}:{p.name}" if namespace else p.name, route, set(p.pattern.converters)
+
+
+def test_every_dashboard_route_with_an_id_is_registered_here():
+    missing = [name for name, _, kwargs in dashboard_routes() if kwargs - NOT_RECORDS and name not in RECORD_MAKERS]
+    assert not missing, f"register these routes in RECORD_MAKERS: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(RECORD_MAKERS))
+def test_another_merchants_record_is_404(name):
+    routes = {n: route for n, route, _ in dashboard_routes()}
+    if name not in routes:
+        pytest.skip(f"{name} is not routed yet")
+    victim = MerchantFactory()
+    stranger = MembershipFactory(merchant=MerchantFactory(), role="owner").user
+    path = "/" + routes[name]
+    for kwarg, make in RECORD_MAKERS[name].items():
+        path = path.replace(f"<int:{kwarg}>", str(make(victim)))
+    client = Client()
+    client.force_login(stranger)
+    assert client.get(path).status_code in (404, 405)
+    assert client.post(path).status_code == 404
