@@ -85,3 +85,32 @@ def callback_receiver():
 
     with CallbackReceiver() as receiver:
         yield receiver
+
+
+# -- a merchant with an EnigmaPay connection on the sandbox, and its members -------------
+@pytest.fixture
+def merchant(db):
+    from tests.factories import MerchantFactory
+
+    return MerchantFactory(name="Demo Bazaar", slug="demo")
+
+
+@pytest.fixture
+def enigmapay(sandbox, merchant):
+    from providers.enigmapay.testdata import DEMO_CREDENTIALS
+    from providers.services import connection_upsert
+
+    connection, _ = connection_upsert(
+        merchant=merchant, provider="enigmapay", mode="test",
+        base_url=sandbox.base_url("enigmapay"), credentials=dict(DEMO_CREDENTIALS),
+    )
+    return connection
+
+
+@pytest.fixture
+def members(merchant):
+    """An owner, a manager and a viewer of ``merchant``, named after their roles."""
+    from accounts.models import Role
+    from tests.factories import MembershipFactory
+
+    return {role: MembershipFactory(merchant=merchant, role=role, user__username=role).user for role in Role.values}
