@@ -64,9 +64,14 @@ class ProviderConnection(models.Model):
         self.credentials_encrypted = crypto.encrypt_json(dict(value))
 
     def masked_credentials(self) -> dict[str, str]:
-        """Name → at most the last four characters, for pages, admin and API."""
+        """Name → at most the last four characters, for pages, admin and API; a
+        credential the spec calls public (a public key) is shown in full."""
+        public = self.spec.public_credentials
         try:
-            return {name: mask_secret(value) for name, value in sorted(self.credentials.items())}
+            return {
+                name: value if name in public else mask_secret(value)
+                for name, value in sorted(self.credentials.items())
+            }
         except crypto.DecryptionError:
             return {"(unreadable)": "keys changed: re-enter the credentials"}
 

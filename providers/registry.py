@@ -1,5 +1,9 @@
 """What Paydesk knows about each provider, in one table: label, country, currency,
-credential names, sandbox mount point, and where its client and sandbox live."""
+credential names, sandbox mount point, and where its client and sandbox live.
+
+Credentials are secrets and shown masked, except those a spec lists as public (a
+public key the provider hands out): they may be shown in full, so that a merchant
+can compare them with what the provider gave."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ class ProviderSpec:
     sandbox_prefix: str  # where `runsandbox` mounts it, and the path of its base URL
     client_path: str
     sandbox_path: str
+    public_credentials: tuple[str, ...] = ()  # shown in full; each also in required or optional
 
     @property
     def credential_names(self) -> tuple[str, ...]:
@@ -42,9 +47,10 @@ PROVIDERS: dict[str, ProviderSpec] = {
     spec.key: spec
     for spec in (
         ProviderSpec(
-            "enayapay", "EnayaPay", "SD", "SDG", ("api_key",), (),
+            "enayapay", "EnayaPay", "SD", "SDG", ("api_key",), ("ipin_public_key",),
             "/enayapay/api/v2.1",
             "providers.enayapay.client.EnayaPayClient", "providers.enayapay.sandbox.EnayaPaySandbox",
+            public_credentials=("ipin_public_key",),
         ),
         ProviderSpec(
             "enigmapay", "EnigmaPay", "TR", "TRY", ("api_key", "secret_key"), (),

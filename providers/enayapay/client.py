@@ -3,16 +3,18 @@ on Sudan's EBS card switch.
 
 Policy that is not obvious:
 - No EnayaPay call moves money, so nothing here is an "outcome unknown"; yet only the
-  public-key GET is retried. Every other call is a POST whose repeat is not harmless:
+  connection test (a login with an empty body, which names no account) is retried.
+  Every other call is a POST whose repeat is not harmless:
   register sends another SMS, verify spends the OTP, login and balance inquiry count
   wrong password / IPIN tries (a blind repeat of a wrong-IPIN inquiry can block the
   card), the switch refuses a UUID it has already seen, and the password calls change
   state. Such a POST is re-sent only when the connection never opened (the base client
   does that). A timeout on a call that changes state says so in its message.
 - The IPIN leaves Paydesk only as an RSA block over ``UUID + IPIN`` (``ipin.py``). The
-  switch's public key is fetched once per client (or given to the constructor) and
-  dropped when EnayaPay calls the IPIN block unreadable, so the next inquiry fetches
-  the key again instead of failing forever after a key rotation.
+  switch's public key is configuration, the connection's optional ``ipin_public_key``
+  credential: the doc has no call that publishes it, so none is invented. Without it a
+  balance inquiry is refused before anything is sent; when EnayaPay calls a block
+  unreadable, the configured key is not the switch's, and the error says so.
 - A balance is trusted only when the answer echoes the UUID we sent: an answer meant
   for another request must never show someone else's balance.
 - The phone, card number and expiry are checked before anything is sent: a bad one
@@ -75,6 +77,14 @@ EBS_RESPONSES: dict[int, tuple[type[errors.ProviderError], str]] = {
 }
 
 _EXPIRY = re.compile(r"\d{2}(0[1-9]|1[0-2])")
+_IPIN = re.compile(r"\d{4,12}")
+NO_IPIN_KEY = ("Card balance checks are not set up for this EnayaPay connection: it has no IPIN public key "
+               "(the ipin_public_key credential). Nothing was sent.")
+BAD_IPIN_KEY = ("Card balance checks are not set up correctly for this EnayaPay connection: its IPIN public key "
+                "(the ipin_public_key credential) is not a base64 DER RSA key. Nothing was sent.")
+WRONG_IPIN_KEY = ("EnayaPay could not read the encrypted IPIN: the connection's IPIN public key (the "
+                  "ipin_public_key credential) is not the card switch's current key. Ask EnayaPay for the "
+                  "current key and update the connection.")
 _SEPARATORS = re.compile(r"[\s\-().]")
 
 
@@ -115,6 +125,14 @@ def _card_number(operation: str, pan: str) -> str:
     return digits
 
 
+def _ipin(operation: str, ipin: str) -> str:
+    """Digits only: anything else would reach the switch as a block it cannot read,
+    which this client reports as a wrong key."""
+    if not isinstance(ipin, str) or not _IPIN.fullmatch(ipin):
+        raise _input_error(operation, "invalid_ipin", "The IPIN must be 4 to 12 digits.")
+    return ipin
+
+
 def _expiry(operation: str, expiry: str) -> str:
     if not isinstance(expiry, str) or not _EXPIRY.fullmatch(expiry):
         raise _input_error(operation, "invalid_expiry",
@@ -125,9 +143,6 @@ def _expiry(operation: str, expiry: str) -> str:
 class EnayaPayClient(ProviderClient):
     provider = "enayapay"
     currency = "SDG"
-    # The switch's key is public, but it is a long base64 run in which a short test
-    # secret (an OTP, an IPIN) can appear by chance; it adds nothing to a log line.
-    redact_keys = ("public_key",)
 
     def __init__(
         self,
@@ -137,20 +152,36 @@ class EnayaPayClient(ProviderClient):
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         api_key: str,
-        public_key: str | None = None,
+        ipin_public_key: str | None = None,
     ) -> None:
-        """``public_key``: the switch's key as base64 DER, to skip fetching it."""
+        """``ipin_public_key``: the card switch's RSA key as base64 DER, from EnayaPay;
+        without it (or with one that does not load) balance inquiries are refused
+        before sending, and every other call works."""
         super().__init__(base_url=base_url, session=session, timeouts=timeouts, retry=retry)
         self.api_key = api_key
         self.add_secrets(api_key)
-        self._key: rsa.RSAPublicKey | None = load_public_key(public_key) if public_key else None
+        self._key, self._key_problem = _load_ipin_key(ipin_public_key)
+
+    @property
+    def card_balance_configured(self) -> bool:
+        """Whether balance inquiries can be made: a usable IPIN public key is set."""
+        return self._key is not None
 
     def _auth(self, operation: str) -> dict[str, Any]:
         return {"headers": {"x-api-key": self.api_key}}
 
     def check(self) -> str:
-        self.fetch_public_key()
-        return "EnayaPay accepted the API key and published its card-encryption key."
+        """Proves the API key with a login that has an empty body: EnayaPay checks the
+        key first (401) and then finds the fields missing (400). It names no account,
+        so it counts no password try and changes nothing, and it is safe to retry. It
+        also says whether card balance checks are set up."""
+        self._request("POST", "login/", operation="check", ok=(400,), safe=True, json_body={},
+                      documented={401: INVALID_API_KEY, 503: SERVICE_UNAVAILABLE})
+        if self._key is None:
+            cards = f"Card balance checks: {self._key_problem}"
+        else:
+            cards = "Card balance checks are set up (IPIN public key loaded)."
+        return f"EnayaPay accepted the API key. {cards}"
 
     # -- accounts ------------------------------------------------------------------------
     def register(self, *, phone: str, name: str, password: str) -> Registration:
@@ -228,11 +259,6 @@ class EnayaPayClient(ProviderClient):
         return self._result("change_password", reply, lambda body: PasswordChange(detail=_text(body["details"])))
 
     # -- cards ---------------------------------------------------------------------------
-    def fetch_public_key(self) -> str:
-        """The switch's RSA public key (base64 DER), kept for the IPIN blocks."""
-        der, self._key = self._fetch_key()
-        return der
-
     def balance_inquiry(self, *, pan: str, ipin: str, expiry: str, token: str) -> CardBalance:
         """The balance of a card, in SDG. ``expiry`` is YYMM.
 
@@ -241,10 +267,12 @@ class EnayaPayClient(ProviderClient):
         refuses a UUID it has seen, and a repeat with a fresh UUID is a new inquiry that
         only the user should decide to make.
         """
-        pan, expiry = _card_number("balance_inquiry", pan), _expiry("balance_inquiry", expiry)
+        key = self._ipin_key("balance_inquiry")
         self.add_request_secrets(pan, ipin, token)
+        pan, expiry = _card_number("balance_inquiry", pan), _expiry("balance_inquiry", expiry)
+        ipin = _ipin("balance_inquiry", ipin)
         request_uuid = str(uuidlib.uuid4())
-        block = encrypt_ipin(self._public_key(), uuid=request_uuid, ipin=ipin)
+        block = encrypt_ipin(key, uuid=request_uuid, ipin=ipin)
         documented = self._documented(
             "balance_inquiry",
             {
@@ -260,17 +288,10 @@ class EnayaPayClient(ProviderClient):
         return self._result("balance_inquiry", reply, lambda b: self._card_balance(b, pan, request_uuid, reply))
 
     # -- helpers -------------------------------------------------------------------------
-    def _public_key(self) -> rsa.RSAPublicKey:
+    def _ipin_key(self, operation: str) -> rsa.RSAPublicKey:
         if self._key is None:
-            _, self._key = self._fetch_key()
+            raise _input_error(operation, "card_balance_not_configured", self._key_problem)
         return self._key
-
-    def _fetch_key(self) -> tuple[str, rsa.RSAPublicKey]:
-        # 503 is left out of ``documented`` so that this GET is retried on it.
-        documented = {400: self._bad_request("fetch_public_key"), 401: INVALID_API_KEY}
-        reply = self._request("GET", "public-key/", operation="fetch_public_key", documented=documented)
-        return self._result("fetch_public_key", reply,
-                            lambda body: (body["public_key"], load_public_key(body["public_key"])))
 
     def _token(self, token: str) -> dict[str, str]:
         return {"token": token}
@@ -290,7 +311,9 @@ class EnayaPayClient(ProviderClient):
         def build(reply: Reply) -> errors.ProviderError:
             details = reply.get("details")
             if operation == "balance_inquiry" and isinstance(details, dict) and "ipin" in details:
-                self._key = None  # the IPIN block was unreadable: the key may have rotated
+                # The IPIN is checked to be digits before sending, so an unreadable block
+                # means it was encrypted with a key that is not the switch's.
+                return self.error(Rejected, operation, WRONG_IPIN_KEY, code="ipin_key_mismatch", reply=reply)
             fields = scrub(", ".join(sorted(map(str, details))), self._secrets) if isinstance(details, dict) else ""
             sentence = f"EnayaPay found missing or invalid fields: {fields}." if fields else (
                 "EnayaPay could not accept the request as sent.")
@@ -345,6 +368,16 @@ class EnayaPayClient(ProviderClient):
                 raise
             raise Unavailable(f"EnayaPay did not answer; {consequence}.", provider=self.provider,
                               operation=e.operation, code=e.code) from e
+
+
+def _load_ipin_key(der_b64: str | None) -> tuple[rsa.RSAPublicKey | None, str]:
+    """The configured key, or None and the sentence that says why there is none."""
+    if not der_b64:
+        return None, NO_IPIN_KEY
+    try:
+        return load_public_key(der_b64.strip()), ""
+    except ValueError:
+        return None, BAD_IPIN_KEY
 
 
 def _account_status(body: dict) -> AccountStatus:

@@ -5,6 +5,10 @@ Test data (the README has the full table): API key ``API_KEY``; OTP ``OTP_CODE``
 every phone; pre-registered phones in ``USERS``; trigger phones ``PHONE_*``; cards in
 ``CARDS`` (all with IPIN ``IPIN``), trigger cards answer the EBS code in their name;
 fixed tokens ``TOKEN_*``. Nothing here is real: PANs are in the unissued 9999 range.
+
+The switch's key pair is fixed test data (``testdata.py``): the doc has no call that
+publishes the key, so the sandbox publishes none either; its public half is the demo
+connection's ``ipin_public_key`` credential (``DEMO_CREDENTIALS``).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from werkzeug.wrappers import Request, Response
 
 from providers.base.exactjson import dumps as exact_json  # Decimal → exact JSON number
 from providers.base.sandbox import Sandbox, json_response, route
+from providers.enayapay.testdata import IPIN_PRIVATE_KEY_PEM, IPIN_PUBLIC_KEY
 
 API_KEY = "enaya_test_sandbox_key_5c1e9a7f"
 OTP_CODE = "731904"
@@ -104,7 +109,7 @@ EBS_MESSAGES = {
     412: "INVALID_TRANSACTION",
 }
 
-DEMO_CREDENTIALS = {"api_key": API_KEY}
+DEMO_CREDENTIALS = {"api_key": API_KEY, "ipin_public_key": IPIN_PUBLIC_KEY}
 
 TEST_SECRETS: tuple[str, ...] = (
     API_KEY, OTP_CODE, IPIN,
@@ -150,7 +155,7 @@ class EnayaPaySandbox(Sandbox):
     prefix = "/enayapay/api/v2.1"
 
     def __init__(self, faults=None) -> None:
-        self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._private_key = load_pem_private_key(IPIN_PRIVATE_KEY_PEM, password=None)
         self._signing_key = secrets.token_bytes(32)
         super().__init__(faults)
 
@@ -170,29 +175,20 @@ class EnayaPaySandbox(Sandbox):
         self.token_ttl = TOKEN_TTL
 
     def configure(self, options: dict) -> dict:
-        """``service_unavailable`` (every call answers 503), ``token_ttl`` (seconds),
-        ``rotate_public_key`` (a new RSA key pair, as after a key rotation)."""
+        """``service_unavailable`` (every call answers 503), ``token_ttl`` (seconds)."""
         if "service_unavailable" in options:
             self.service_unavailable = bool(options["service_unavailable"])
         if "token_ttl" in options:
             self.token_ttl = float(options["token_ttl"])
-        if options.get("rotate_public_key"):
-            self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return {**super().configure(options), "service_unavailable": self.service_unavailable,
                 "token_ttl": self.token_ttl}
 
     @property
     def public_key_b64(self) -> str:
-        der = self._private_key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        return base64.b64encode(der).decode("ascii")
+        """The switch's public key as base64 DER: what ``ipin_public_key`` must hold."""
+        return IPIN_PUBLIC_KEY
 
     # -- routes --------------------------------------------------------------------------
-    @route("/public-key/", methods=("GET",))
-    @_answers
-    def fetch_public_key(self, request: Request) -> Response:
-        self._admit(request, ())
-        return json_response({"public_key": self.public_key_b64})
-
     @route("/register/", methods=("POST",))
     @_answers
     def register(self, request: Request) -> Response:

@@ -158,7 +158,7 @@ class EnigmaPayClient(ProviderClient):
                 403: self._refusal(operation, "payout_rejected", "EnigmaPay refused the payout"),
             },
         )
-        return self._result(operation, reply, lambda b: parsing.build_payout(b, value), moves_money=True)
+        return self._result(operation, reply, lambda b: parsing.build_payout(b, body), moves_money=True)
 
     def transaction_status(self, *, transaction_id: int) -> TransactionStatus:
         reply = self._call(

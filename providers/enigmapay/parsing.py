@@ -130,16 +130,25 @@ def build_iban_transactions(body: Any) -> tuple[IbanTransaction, ...]:
     return tuple(_build_iban_transaction(row) for row in _rows(_data(body)))
 
 
-def build_payout(body: Any, requested: Decimal) -> Payout:
+def build_payout(body: Any, sent: dict[str, Any]) -> Payout:
+    """The doc shows no send-money answer, so only ``success: true`` and the id (under
+    either name it could have: ``transaction_id`` or ``id``) are required; the id is what
+    ``transaction_status`` is asked with. A missing status is ``unknown`` (asked again),
+    a missing amount is the amount sent, and the payout carries what Paydesk sent
+    (username, IBAN, description) so it can be matched whatever else the answer holds."""
     data = _data(body)
-    # The doc shows no send-money answer; the id is read under either name it could have.
+    if not isinstance(data, dict):
+        raise TypeError("data is not an object")
     raw = _text(data.get("status")) or ""
     amount = data.get("amount")
     return Payout(
-        transaction_id=_int(data["transaction_id"] if "transaction_id" in data else data["id"]),
+        transaction_id=_int(data["transaction_id"] if data.get("transaction_id") is not None else data["id"]),
         status=normalise_status(raw),
         raw_status=raw,
-        amount=_money(amount) if amount is not None else Money(requested, CURRENCY),
+        amount=_money(amount) if amount is not None else Money(sent["amount"], CURRENCY),
+        username=sent["username"],
+        customer_iban=sent["customer_iban"],
+        description=sent.get("description"),
     )
 
 

@@ -84,10 +84,16 @@ class IbanTransaction:
 
 @dataclass(frozen=True, slots=True)
 class Payout:
+    """A send-money answer. Past the id, nothing in it is promised: status may be
+    ``unknown`` (ask ``transaction_status``); the last three fields are what was sent."""
+
     transaction_id: int
     status: str
     raw_status: str
     amount: Money
+    username: str
+    customer_iban: str
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

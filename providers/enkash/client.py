@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -177,12 +178,13 @@ class EnKashClient(ProviderClient):
             "description": description or "",
         }
         reply = self._call("POST", "/api/v0/orders", operation=op, json_body=body)
-        return self._result(op, reply, _payload(Order.from_payload))
+        build = partial(Order.from_payload, order_id=body["orderId"], amount=money, status_required=False)
+        return self._result(op, reply, _payload(build))
 
     def order_status(self, *, order_id: str) -> Order:
         op = "order_status"
         reply = self._call("GET", f"/api/v0/orders/{_segment(op, order_id)}", operation=op)
-        return self._result(op, reply, _payload(Order.from_payload))
+        return self._result(op, reply, _payload(partial(Order.from_payload, order_id=order_id)))
 
     def bnpl_payment_modes(self, *, order_id: str) -> tuple[BnplPaymentMode, ...]:
         op = "bnpl_payment_modes"
@@ -193,7 +195,7 @@ class EnKashClient(ProviderClient):
     def transaction_status(self, *, transaction_id: str) -> Payment:
         op = "transaction_status"
         reply = self._call("GET", f"/api/v0/payment/{_segment(op, transaction_id)}", operation=op)
-        return self._result(op, reply, _payload(Payment.from_payload))
+        return self._result(op, reply, _payload(partial(Payment.from_payload, transaction_id=transaction_id)))
 
     def submit_payment_detail(
         self,
@@ -221,7 +223,8 @@ class EnKashClient(ProviderClient):
             "POST", "/api/v0/payment/submit", operation=op, json_body=body, moves_money=True,
             sensitive=(card.digits, card.number, card.cvv) if card else (),
         )
-        return self._result(op, reply, _payload(Payment.from_payload), moves_money=True)
+        build = partial(Payment.from_payload, order_id=body["orderId"], amount=money, status_required=False)
+        return self._result(op, reply, _payload(build), moves_money=True)
 
     def _mode_fields(self, op, mode, card, vpa, bank_code, account_number, ifsc, bnpl_option) -> dict[str, Any]:
         """The fields of one payment mode, checked before anything is sent."""
@@ -256,7 +259,8 @@ class EnKashClient(ProviderClient):
         }
         path = f"/api/v0/payment/{_segment(op, transaction_id)}/refund"
         reply = self._call("POST", path, operation=op, json_body=body, safe=True, moves_money=True)
-        return self._result(op, reply, _payload(Refund.from_payload), moves_money=True)
+        build = partial(Refund.from_payload, request_id=body["requestId"], transaction_id=transaction_id, amount=money)
+        return self._result(op, reply, _payload(build), moves_money=True)
 
     def upi_intent_link(self, *, order_id: str) -> UpiIntentLink:
         op = "upi_intent_link"

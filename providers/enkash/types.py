@@ -4,6 +4,14 @@ Each record has a ``from_payload`` builder that reads the ``payload`` of EnKash'
 envelope; a missing or mistyped field raises KeyError / TypeError / ValueError, which
 the client turns into ProviderInvalidResponse (or ProviderOutcomeUnknown after a call
 that may have moved money).
+
+No doc defines these payloads (only NOTES.md names some fields), so a builder requires
+only what Paydesk cannot work without: the id it needs to ask again, when it did not
+send that id itself, and the status, where NOTES.md promises one. Every other field is
+optional. The ids and amount Paydesk sent (``order_id``, ``request_id``, ...) are passed
+in and stand where the answer leaves them out, so a success whose payload is smaller
+than the sandbox's is still a success, recorded under Paydesk's own identifiers. The
+README lists the required fields of each answer.
 """
 
 from __future__ import annotations
@@ -64,6 +72,33 @@ def optional_inr(value: object) -> Money | None:
     return None if value is None else inr(value)
 
 
+def given(p: dict, key: str, sent: object = None) -> str:
+    """An identifier Paydesk may know from its own request: EnKash's when it sends one,
+    else the one sent; KeyError when there is neither."""
+    value = p.get(key)
+    if value in (None, ""):
+        if sent in (None, ""):
+            raise KeyError(key)
+        return str(sent)
+    return str(value)
+
+
+def amount_or(p: dict, key: str, sent: Money | None) -> Money | None:
+    """EnKash's amount when it sends one, else the amount sent (None if none was)."""
+    return sent if p.get(key) is None else inr(p[key])
+
+
+def raw_status(p: dict, key: str = "status", *, required: bool) -> str:
+    """The raw status; "" (normalised to unknown, to be asked again) when it is optional
+    and left out."""
+    value = p[key] if required else p.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key} is not a status")
+    return value
+
+
 def timestamp(value: object) -> datetime | None:
     """ISO 8601 (EnKash answers in IST, +05:30) or epoch milliseconds."""
     if value in (None, ""):
@@ -106,10 +141,10 @@ class AuthorizationToken:
 
 @dataclass(frozen=True, slots=True)
 class Refund:
-    refund_id: str
+    refund_id: str | None  # Paydesk finds a refund by its requestId; EnKash's id is extra
     request_id: str
     transaction_id: str
-    amount: Money
+    amount: Money | None
     status: str
     raw_status: str
     arn: str | None  # the bank's reference once the refund has gone through
@@ -117,14 +152,18 @@ class Refund:
     created_at: datetime | None
 
     @classmethod
-    def from_payload(cls, p: dict) -> Refund:
+    def from_payload(cls, p: dict, *, request_id: str | None = None, transaction_id: str | None = None,
+                     amount: Money | None = None) -> Refund:
+        """Required: ``status`` (NOTES.md: "payload has status"); ``requestId`` and
+        ``transactionId`` too inside a payment's ``refunds`` list, where nothing was sent."""
+        raw = raw_status(p, required=True)
         return cls(
-            refund_id=str(p["refundId"]),
-            request_id=str(p["requestId"]),
-            transaction_id=str(p["transactionId"]),
-            amount=inr(p["refundAmount"]),
-            status=normalise(REFUND_STATUSES, p["status"]),
-            raw_status=str(p["status"]),
+            refund_id=text(p.get("refundId")),
+            request_id=given(p, "requestId", request_id),
+            transaction_id=given(p, "transactionId", transaction_id),
+            amount=amount_or(p, "refundAmount", amount),
+            status=normalise(REFUND_STATUSES, raw),
+            raw_status=raw,
             arn=text(p.get("arn")),
             remarks=text(p.get("remarks")),
             created_at=timestamp(p.get("createdAt")),
@@ -137,7 +176,7 @@ class Payment:
 
     transaction_id: str
     order_id: str | None  # None for a payment to a static QR code
-    amount: Money
+    amount: Money | None  # None only when neither EnKash nor the request gave one
     status: str
     raw_status: str
     payment_mode: str | None
@@ -150,13 +189,17 @@ class Payment:
     refunds: tuple[Refund, ...] = ()
 
     @classmethod
-    def from_payload(cls, p: dict) -> Payment:
+    def from_payload(cls, p: dict, *, transaction_id: str | None = None, order_id: str | None = None,
+                     amount: Money | None = None, status_required: bool = True) -> Payment:
+        """Required: ``transactionId`` unless it was asked for, and ``status`` on a status
+        answer; a submitted payment without a status is ``unknown`` until asked again."""
+        raw = raw_status(p, required=status_required)
         return cls(
-            transaction_id=str(p["transactionId"]),
-            order_id=text(p.get("orderId")),
-            amount=inr(p["amount"]),
-            status=normalise(PAYMENT_STATUSES, p["status"]),
-            raw_status=str(p["status"]),
+            transaction_id=given(p, "transactionId", transaction_id),
+            order_id=text(p.get("orderId")) or order_id,
+            amount=amount_or(p, "amount", amount),
+            status=normalise(PAYMENT_STATUSES, raw),
+            raw_status=raw,
             payment_mode=text(p.get("paymentMode")),
             refunded_amount=inr(p.get("refundedAmount") or "0.00"),
             masked_card=masked_card(p.get("maskedCardNumber")),
@@ -164,15 +207,16 @@ class Payment:
             failure_reason=text(p.get("errorMessage")),
             redirect_url=text(p.get("redirectUrl")),
             created_at=timestamp(p.get("createdAt")),
-            refunds=tuple(Refund.from_payload(r) for r in p.get("refunds") or ()),
+            refunds=tuple(Refund.from_payload(r, transaction_id=given(p, "transactionId", transaction_id))
+                          for r in p.get("refunds") or ()),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Order:
     order_id: str
-    enkash_order_id: str
-    amount: Money
+    enkash_order_id: str | None
+    amount: Money | None  # None only when neither EnKash nor the request gave one
     status: str
     raw_status: str
     checkout_url: str | None
@@ -182,18 +226,24 @@ class Order:
     payments: tuple[Payment, ...] = ()
 
     @classmethod
-    def from_payload(cls, p: dict) -> Order:
+    def from_payload(cls, p: dict, *, order_id: str, amount: Money | None = None,
+                     status_required: bool = True) -> Order:
+        """Paydesk names the order (``order_id``) and asks again by that name, so nothing
+        identifies it but the status of a status answer; a created order without one is
+        ``unknown`` until ``order_status`` says."""
+        raw = raw_status(p, required=status_required)
         return cls(
-            order_id=str(p["orderId"]),
-            enkash_order_id=str(p["enkashOrderId"]),
-            amount=inr(p["amount"]),
-            status=normalise(ORDER_STATUSES, p["status"]),
-            raw_status=str(p["status"]),
+            order_id=given(p, "orderId", order_id),
+            enkash_order_id=text(p.get("enkashOrderId")),
+            amount=amount_or(p, "amount", amount),
+            status=normalise(ORDER_STATUSES, raw),
+            raw_status=raw,
             checkout_url=text(p.get("checkoutUrl")),
             description=text(p.get("description")),
             created_at=timestamp(p.get("createdAt")),
             expires_at=timestamp(p.get("expiresAt")),
-            payments=tuple(Payment.from_payload(t) for t in p.get("transactions") or ()),
+            payments=tuple(Payment.from_payload(t, order_id=given(p, "orderId", order_id))
+                           for t in p.get("transactions") or ()),
         )
 
 

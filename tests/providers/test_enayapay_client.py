@@ -43,8 +43,12 @@ def assert_error(exc: ProviderError, cls: type, code: str, status: int | None) -
 
 # -- operations ----------------------------------------------------------------------------
 
-def test_check_proves_the_api_key(client):
-    assert "accepted the API key" in client.check()
+def test_check_proves_the_api_key_with_a_login_that_names_no_account(client, state):
+    assert client.check() == ("EnayaPay accepted the API key. "
+                              "Card balance checks are set up (IPIN public key loaded).")
+    [request] = state.received
+    assert (request.method, request.path, request.body) == ("POST", "/login/", b"{}")
+    assert "token" not in request.headers
 
 
 def test_register_verify_login(client, state):
@@ -116,22 +120,14 @@ def test_balance_inquiry_with_token_from_verify(client):
     assert result.balance == Money(Decimal("15250.75"), "SDG")
 
 
-def test_public_key_is_fetched_once_and_cached(client, state):
+def test_balance_inquiry_sends_only_the_inquiry(client, state):
     for _ in range(2):
         client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    paths = [r.path for r in state.received]
-    assert paths == ["/public-key/", "/balance/inquiry/", "/balance/inquiry/"]
-
-
-def test_public_key_given_to_the_constructor_is_not_fetched(sandbox, state):
-    client = fast_client(sandbox, "enayapay", public_key=state.public_key_b64)
-    assert client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    assert [r.path for r in state.received] == ["/balance/inquiry/"]
+    assert [r.path for r in state.received] == ["/balance/inquiry/", "/balance/inquiry/"]
 
 
 def assert_refused_locally(state, exc: ProviderError, operation: str, code: str) -> None:
-    """Refused by the client before sending: ProviderInputError, no status, no request
-    (not even the public-key fetch)."""
+    """Refused by the client before sending: ProviderInputError, no status, no request."""
     assert_error(exc, ProviderInputError, code, None)
     assert isinstance(exc, ProviderRejected) and isinstance(exc, ValueError)
     assert exc.operation == operation
@@ -294,9 +290,8 @@ def test_every_call_answers_503_during_an_outage(sandbox, client):
         lambda: client.change_password(current_password="Sandbox-Pass-1", new_password="Changed-pass-2",
                                        token=sb.TOKEN_ACTIVE_USER),
     ]
-    keyed = fast_client(sandbox, "enayapay", public_key=sandbox.sandbox("enayapay").public_key_b64)
-    calls.append(lambda: keyed.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812",
-                                               token=sb.TOKEN_ACTIVE_USER))
+    calls.append(lambda: client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812",
+                                                token=sb.TOKEN_ACTIVE_USER))
     for call in calls:
         with pytest.raises(ProviderUnavailable) as exc:
             call()
@@ -319,9 +314,8 @@ def test_bad_api_key_is_refused_on_every_call(sandbox, state):
         with pytest.raises(ProviderAuthenticationError) as exc:
             call()
         assert_error(exc.value, ProviderAuthenticationError, "invalid_api_key", 401)
-    keyed = fast_client(sandbox, "enayapay", api_key="enaya_wrong_key_000000", public_key=state.public_key_b64)
     with pytest.raises(ProviderAuthenticationError) as exc:
-        keyed.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
+        client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
     assert_error(exc.value, ProviderAuthenticationError, "invalid_api_key", 401)
     assert NEW_PHONE not in state.users
 
@@ -387,7 +381,6 @@ def test_a_repeated_uuid_is_refused_as_invalid_transaction(client, monkeypatch):
     ("pan", "ipin", "token", "cls", "code", "status"),
     [
         (sb.CARD_OK, sb.IPIN, "bogus-token", ProviderAuthenticationError, "invalid_token", 203),
-        (sb.CARD_OK, "", sb.TOKEN_ACTIVE_USER, ProviderRejected, "invalid_request", 400),
         (sb.CARD_SWITCH_DOWN, sb.IPIN, sb.TOKEN_ACTIVE_USER, ProviderUnavailable, "card_network_unavailable", 502),
     ],
 )

@@ -26,38 +26,6 @@ def inquire(client):
     return client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
 
 
-# -- the read: the public key GET is retried -------------------------------------------------
-
-@pytest.mark.parametrize(("fault", "options"), [("timeout", {"delay": 1.0}), ("500", {}), ("502", {}), ("503", {})])
-def test_public_key_read_is_retried_and_succeeds(sandbox, client, fault, options):
-    arm_fault(sandbox, "enayapay", "fetch_public_key", fault, **options)
-    assert "accepted" in client.check()
-    assert requests_to(sandbox, "enayapay", "/public-key/") == 2
-
-
-def test_public_key_read_gives_up_after_the_retry_budget(sandbox, client):
-    arm_fault(sandbox, "enayapay", "fetch_public_key", "503", count=3)
-    with pytest.raises(ProviderUnavailable) as exc:
-        client.check()
-    assert exc.value.http_status == 503 and exc.value.code == "service_unavailable"
-    assert requests_to(sandbox, "enayapay", "/public-key/") == 3
-
-
-def test_public_key_read_malformed_is_an_invalid_response(sandbox, client):
-    arm_fault(sandbox, "enayapay", "fetch_public_key", "malformed")
-    with pytest.raises(ProviderInvalidResponse) as exc:
-        client.check()
-    assert exc.value.code == "malformed_json"
-    assert requests_to(sandbox, "enayapay", "/public-key/") == 1
-
-
-def test_public_key_that_is_not_an_rsa_key_is_an_invalid_response(client, state, monkeypatch):
-    monkeypatch.setattr(type(state), "public_key_b64", property(lambda self: "bm90IGEga2V5"))
-    with pytest.raises(ProviderInvalidResponse) as exc:
-        client.check()
-    assert exc.value.code == "unexpected_shape"
-
-
 # -- the POSTs: sent exactly once -----------------------------------------------------------
 
 def test_balance_inquiry_timeout_is_not_retried(sandbox, client):

@@ -7,12 +7,10 @@ import json
 import uuid
 from decimal import Decimal
 
-import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from providers.base.client import Timeouts
-from providers.base.errors import ProviderRejected
 from providers.enayapay import sandbox as sb
 from tests.helpers import fast_client
 from tests.providers import enayapay_support as enayapay
@@ -69,10 +67,10 @@ def test_change_password_wire(client, state):
     assert posted_json(request) == {"current_password": "Sandbox-Pass-1", "new_password": "Changed-pass-2"}
 
 
-def test_public_key_wire(client, state):
+def test_check_wire(client, state):
     client.check()
-    request = last(state, "/public-key/")
-    assert request.method == "GET" and request.body == b""
+    request = last(state, "/login/")
+    assert request.method == "POST" and posted_json(request) == {}
     assert "token" not in request.headers
 
 
@@ -99,20 +97,6 @@ def test_each_inquiry_has_a_fresh_uuid_and_block(client, state):
     bodies = [json.loads(r.body) for r in state.received if r.path == "/balance/inquiry/"]
     assert bodies[0]["uuid"] != bodies[1]["uuid"]
     assert bodies[0]["ipin"] != bodies[1]["ipin"]
-
-
-def test_a_rotated_key_is_fetched_again_after_one_refusal(sandbox, client, state):
-    client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    requests.post(f"{sandbox.url}/_sandbox/config", json={"provider": "enayapay", "rotate_public_key": True},
-                  timeout=5).raise_for_status()
-    with pytest.raises(ProviderRejected) as exc:
-        client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    assert exc.value.code == "invalid_request" and "ipin" in exc.value.message
-    result = client.balance_inquiry(pan=sb.CARD_OK, ipin=sb.IPIN, expiry="2812", token=sb.TOKEN_ACTIVE_USER)
-    assert result.balance.amount == Decimal("15250.75")
-    paths = [r.path for r in state.received]
-    assert paths == ["/public-key/", "/balance/inquiry/", "/balance/inquiry/", "/public-key/", "/balance/inquiry/"]
-    assert state.cards[sb.CARD_OK].wrong_tries == 0  # an unreadable block is not a wrong IPIN
 
 
 def test_sandbox_refuses_a_clear_ipin_and_a_block_for_another_uuid(sandbox, state):

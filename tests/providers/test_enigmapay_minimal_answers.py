@@ -1,0 +1,48 @@
+"""EnigmaPay's send-money answer is not in the doc: the client requires only
+``success: true`` and the transaction id, and the payout carries what Paydesk sent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from providers.base.errors import ProviderOutcomeUnknown
+from providers.base.money import Money
+from providers.enigmapay.testdata import CUSTOMER_IBAN_OK
+from tests.helpers import fast_client
+from tests.providers.enigmapay_support import CannedSession
+
+
+def pay_out(sandbox, answer: dict):
+    session = CannedSession(200, answer)
+    client = fast_client(sandbox, "enigmapay", session=session)
+    payout = client.send_money(username="user123", amount=Decimal("500.00"), customer_iban=CUSTOMER_IBAN_OK,
+                               customer_name="John Doe", description="paydesk-payout-42")
+    assert session.calls == 1
+    return payout
+
+
+@pytest.mark.parametrize("data", [{"transaction_id": 5001}, {"id": 5001}, {"id": "5001", "transaction_id": None}])
+def test_the_smallest_send_money_answer_is_a_payout(sandbox, data):
+    payout = pay_out(sandbox, {"success": True, "data": data})
+    assert payout.transaction_id == 5001
+    assert (payout.status, payout.raw_status) == ("unknown", "")  # asked again with transaction_status
+    assert payout.amount == Money(Decimal("500.00"), "TRY")
+    assert (payout.username, payout.customer_iban, payout.description) == (
+        "user123", CUSTOMER_IBAN_OK, "paydesk-payout-42")
+
+
+def test_fields_that_are_there_are_read(sandbox):
+    payout = pay_out(sandbox, {"success": True, "data": {"transaction_id": 7, "status": "Pending", "amount": 499.5}})
+    assert (payout.transaction_id, payout.status, payout.raw_status) == (7, "pending", "Pending")
+    assert payout.amount == Money(Decimal("499.50"), "TRY")
+    assert payout.description == "paydesk-payout-42"
+
+
+@pytest.mark.parametrize("answer", [{"success": True}, {"success": True, "data": {}},
+                                    {"success": True, "data": {"status": "Pending"}}])
+def test_without_the_id_the_outcome_is_unknown(sandbox, answer):
+    with pytest.raises(ProviderOutcomeUnknown) as exc:
+        pay_out(sandbox, answer)
+    assert exc.value.code == "unexpected_shape"
