@@ -8,8 +8,10 @@
     GET    /_sandbox/callbacks?provider=NAME   callbacks sent so far
 
 Faults: timeout (answer after ``delay`` s), 500 / 502 / 503, malformed (broken JSON),
-slow (answer after ``delay`` s). With ``act`` the sandbox performs the operation
-before failing (a timeout acts by default: the money moved but the answer was lost).
+slow (answer after ``delay`` s), dropped (read the whole request, then close the
+connection without answering). With ``act`` the sandbox performs the operation
+before failing (a timeout and a dropped connection act by default: the money moved but
+the answer was lost; ``"act": false`` fails before acting).
 """
 
 from __future__ import annotations

@@ -5,12 +5,16 @@ Policy, in one place:
 - a call is retried, with capped and jittered exponential backoff, only when a repeat
   is safe: a GET (or a call the client marks ``safe``), or any call that never reached
   the upstream (the connection could not be opened);
-- a call that may move money (``moves_money=True``) and gets no readable answer (read
-  timeout, dropped connection, 500/502/504, unreadable body on a 2xx) raises
-  ``ProviderOutcomeUnknown``. It is never re-sent: the caller records it as unknown
-  and asks the provider's status call. A 503 says the upstream did not act, so it is
-  plain "unavailable";
-- every request and answer is logged once, through the redacting layer.
+- a call that may move money (``moves_money=True``) is never re-sent unless it is also
+  ``safe`` (an idempotency key the upstream honours). Only an answer that *proves* the
+  upstream did nothing is a plain error: the operation's documented refusals, and the
+  statuses in ``MONEY_NOT_ACTED`` (4xx that refuse a request before acting on it, and
+  503). Every other answer raises ``ProviderOutcomeUnknown``: a read timeout, a
+  connection dropped after the request went out, an undocumented 2xx (a 201 or 202 on
+  a call documented as 200), any 3xx, 408, 409, a 5xx other than 503, an unreadable
+  body on a 2xx. The caller records it as unknown and asks the provider's status call;
+- every request and answer is logged once, through the redacting layer; text is
+  scrubbed before it is cut to length, so a secret straddling the cut cannot escape.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Timeouts:
     def from_settings(cls) -> Timeouts:
         from django.conf import settings
 
-        return cls(settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+        return cls(connect=settings.PROVIDER_CONNECT_TIMEOUT, read=settings.PROVIDER_READ_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,29 @@ class Reply:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.body.get(key, default) if isinstance(self.body, dict) else default
+
+
+# What an answer to a money-moving call proves, when the operation does not document it.
+# Only the statuses listed here prove the upstream did not act; every other status (an
+# undocumented 2xx, 3xx, 408, 409, 5xx other than 503, anything unlisted) leaves the
+# outcome unknown. Check new entries against RFC 9110 section 15 and the provider docs:
+# a status belongs here only if a server sends it *before* running the operation.
+MONEY_NOT_ACTED: Mapping[int, str] = {
+    400: "Bad Request: the request was refused as malformed",
+    401: "Unauthorized: the credentials were refused",
+    403: "Forbidden: the caller may not do this",
+    404: "Not Found: there is nothing to act on at this path",
+    405: "Method Not Allowed: no handler for this method ran",
+    410: "Gone: the target no longer exists",
+    411: "Length Required: the body was not read",
+    413: "Content Too Large: the body was not read",
+    414: "URI Too Long: the request was not routed",
+    415: "Unsupported Media Type: the body was not parsed",
+    422: "Unprocessable Content: the fields failed validation",
+    429: "Too Many Requests: throttled before processing",
+    431: "Request Header Fields Too Large: the request was not routed",
+    503: "Service Unavailable: the upstream is not taking requests",
+}
 
 
 # What a documented non-success status means for one operation: the error class, a
@@ -252,7 +279,7 @@ class ProviderClient:
                     raise error
             break
 
-        if moves_money and reply.status in (500, 502, 504):
+        if moves_money and reply.status not in MONEY_NOT_ACTED:
             raise errors.ProviderOutcomeUnknown(
                 provider=self.provider,
                 operation=operation,
@@ -349,7 +376,9 @@ class ProviderClient:
         logger.info(
             "%s %s %s %s -> %s (%.0f ms) body=%s answer=%s",
             self.provider, operation, method, scrub(url, self._secrets), reply.status, elapsed_ms,
-            scrub(str(shown_body), self._secrets), scrub(str(answer)[:1000], self._secrets),
+            # Scrubbed, then cut: cutting first could split a secret or a PAN so that
+            # the half left in the line no longer matches what scrub looks for.
+            scrub(str(shown_body), self._secrets), scrub(str(answer), self._secrets)[:1000],
         )
 
 

@@ -8,8 +8,10 @@ the same name as the client method that calls it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from collections import deque
@@ -24,7 +26,9 @@ from werkzeug.wrappers import Request, Response
 
 logger = logging.getLogger("providers.sandbox")
 
-FAULT_KINDS = ("timeout", "500", "502", "503", "malformed", "slow")
+# "dropped": the request is read in full, then the connection is closed with no answer,
+# as when an upstream crashes or a proxy gives up after the request went out.
+FAULT_KINDS = ("timeout", "500", "502", "503", "malformed", "slow", "dropped")
 
 
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), endpoint: str | None = None):
@@ -106,6 +110,23 @@ class FaultRegistry:
             ]
 
 
+class ConnectionDropped(ConnectionAbortedError):
+    """Raised out of the WSGI app so that the server gives up on the request silently
+    (werkzeug treats a ConnectionError as a client that went away) and sends nothing."""
+
+
+def drop_connection(request: Request) -> None:
+    """Close the connection of ``request`` without answering. The body has been read
+    (``dispatch`` records it first), so the upstream has seen the whole request. The
+    socket is shut down rather than left to the server: an HTTP/1.1 server would keep it
+    open for the next request and the client would wait for a read timeout instead."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already gone
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionDropped("sandbox fault: connection dropped after the request was read")
+
+
 class Sandbox:
     """Base of the five sandboxes. Subclasses set ``name`` and ``prefix``, fill
     ``reset()`` with their in-memory state, and declare routes."""
@@ -178,6 +199,8 @@ class Sandbox:
         if fault is not None and fault.kind == "timeout" and fault.act is False:
             time.sleep(fault.delay)
             return json_response({"message": "late"}, 504)
+        if fault is not None and fault.kind == "dropped" and fault.act is False:
+            drop_connection(request)
         with self.lock:
             response = self._handlers[endpoint](request, **values)
         if fault is None:
@@ -187,6 +210,8 @@ class Sandbox:
             return response
         if fault.kind == "malformed":
             return Response(b'{"success": tru', status=response.status_code, mimetype="application/json")
+        if fault.kind == "dropped":
+            drop_connection(request)
         return self.fault_response(fault)
 
     def operations(self) -> set[str]:

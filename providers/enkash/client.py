@@ -402,6 +402,10 @@ class EnKashClient(ProviderClient):
         code = reply.get("response_code")
         is_code = isinstance(code, int) and not isinstance(code, bool)
         if is_code and code != codes.OK:
+            if moves_money and code not in codes.FAILURES:
+                # A code nobody has documented does not prove EnKash refused the payment.
+                cls = errors.ProviderOutcomeUnknown
+                raise self.error(cls, operation, code=f"outcome_unknown_enkash_{code}", reply=reply)
             raise self._failure(reply, operation)
         if not is_code or not isinstance(reply.get("payload"), dict):
             cls = errors.ProviderOutcomeUnknown if moves_money else errors.ProviderInvalidResponse

@@ -1,13 +1,14 @@
 """The shared client policy, on a tiny sandbox over real HTTP: what is retried, what
 becomes "outcome unknown", what each failure turns into."""
 
+import logging
 import threading
 
 import pytest
 from werkzeug.serving import make_server
 
 from providers.base import errors
-from providers.base.client import ProviderClient, RetryPolicy, Timeouts
+from providers.base.client import MONEY_NOT_ACTED, ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.sandbox import FaultRegistry, Sandbox, json_response, route
 
 
@@ -42,6 +43,16 @@ class CounterSandbox(Sandbox):
     def login(self, request):
         return json_response({"message": "bad key"}, 401)
 
+    @route("/answer/<int:status>", methods=("POST",))
+    def answer(self, request, status):
+        """Acts (counts a call), then answers ``status``: what an upstream might send."""
+        self.calls += 1
+        return json_response({"message": f"answered {status}"}, status)
+
+    @route("/echo", methods=("POST",))
+    def echo(self, request):
+        return json_response({"note": request.args["note"]})
+
 
 class DemoClient(ProviderClient):
     provider = "demo"
@@ -57,6 +68,16 @@ class DemoClient(ProviderClient):
 
     def login(self):
         return self._request("POST", "/login", operation="login")
+
+    def pay_answered(self, status: int, documented=None):
+        return self._request("POST", f"/answer/{status}", operation="answer", ok=(201,), moves_money=True,
+                             documented=documented)
+
+    def post_answered(self, status: int):
+        return self._request("POST", f"/answer/{status}", operation="answer", ok=(201,))
+
+    def echo(self, note: str):
+        return self._request("POST", "/echo", operation="echo", params={"note": note}).body
 
     def moved(self, to: str):
         return self._request("POST", "/moved", operation="moved", params={"to": to},
@@ -183,3 +204,129 @@ def test_backoff_is_capped_and_jittered():
     assert max(delays) <= 1.0
     assert min(delays) >= 0
     assert len({round(d, 6) for d in delays}) > 100  # jittered, not a fixed ladder
+
+
+# -- the money-moving outcome rule ----------------------------------------------------------
+# Answers that do not prove the upstream did nothing: an undocumented 2xx (the call is
+# documented as 201), redirects (303 is how a server says "done, look there"), 408, 409,
+# and every 5xx but 503 (a 501 from a proxy, Cloudflare's 520 / 522 / 524, a 599...).
+UNPROVEN = [200, 202, 204, 302, 303, 408, 409, 418, 499, 501, 505, 520, 522, 524, 599]
+
+
+@pytest.mark.parametrize("status", UNPROVEN)
+def test_a_money_call_answered_without_proof_of_inaction_is_outcome_unknown(demo, status):
+    app, client = demo
+    with pytest.raises(errors.ProviderOutcomeUnknown) as excinfo:
+        client.pay_answered(status)
+    error = excinfo.value
+    assert (error.http_status, error.code) == (status, f"outcome_unknown_http_{status}")
+    assert "may or may not have gone through" in error.message
+    assert [r.path for r in app.received] == [f"/answer/{status}"]  # never re-sent
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "code"),
+    [
+        (400, errors.ProviderRejected, "http_400"),
+        (401, errors.ProviderAuthenticationError, "authentication_failed"),
+        (403, errors.ProviderAuthenticationError, "authentication_failed"),
+        (404, errors.ProviderRejected, "http_404"),
+        (422, errors.ProviderRejected, "http_422"),
+        (429, errors.ProviderUnavailable, "rate_limited"),
+        (503, errors.ProviderUnavailable, "http_503"),
+    ],
+)
+def test_a_money_call_refused_before_acting_is_a_plain_error(demo, status, cls, code):
+    app, client = demo
+    with pytest.raises(cls) as excinfo:
+        client.pay_answered(status)
+    assert not isinstance(excinfo.value, errors.ProviderOutcomeUnknown)
+    assert (excinfo.value.http_status, excinfo.value.code) == (status, code)
+    assert len(app.received) == 1
+
+
+def test_the_not_acted_table_lists_only_client_refusals_and_503():
+    assert all(400 <= status < 500 for status in MONEY_NOT_ACTED if status != 503)
+    assert not {408, 409, 500, 502, 504} & set(MONEY_NOT_ACTED)
+    assert all(reason for reason in MONEY_NOT_ACTED.values())  # each entry says why
+
+
+def test_a_documented_refusal_of_a_money_call_stays_a_rejection(demo):
+    _, client = demo
+    documented = {409: (errors.ProviderRejected, "duplicate_payout", "This payout was refused as a duplicate.")}
+    with pytest.raises(errors.ProviderRejected) as excinfo:
+        client.pay_answered(409, documented=documented)
+    assert not isinstance(excinfo.value, errors.ProviderOutcomeUnknown)
+    assert (excinfo.value.code, excinfo.value.message) == ("duplicate_payout", "This payout was refused as a duplicate.")
+
+
+@pytest.mark.parametrize(("status", "cls"), [(202, errors.ProviderRejected), (409, errors.ProviderRejected),
+                                             (520, errors.ProviderUnavailable)])
+def test_a_call_that_moves_no_money_keeps_the_plain_mapping(demo, status, cls):
+    _, client = demo
+    with pytest.raises(cls) as excinfo:
+        client.post_answered(status)
+    assert not isinstance(excinfo.value, errors.ProviderOutcomeUnknown)
+    assert excinfo.value.code == f"http_{status}"
+
+
+# -- "dropped after send": the upstream read the request, then closed the connection -----------
+@pytest.mark.parametrize(("act", "calls"), [(None, 1), (True, 1), (False, 0)])
+def test_a_money_call_dropped_after_send_is_outcome_unknown_and_sent_once(demo, act, calls):
+    app, client = demo
+    app.faults.arm("demo", "payout", "dropped", act=act)
+    with pytest.raises(errors.ProviderOutcomeUnknown) as excinfo:
+        client.payout()
+    assert (excinfo.value.code, excinfo.value.http_status) == ("outcome_unknown_connection_failed", None)
+    assert [r.path for r in app.received] == ["/payout"]
+    assert app.calls == calls  # the sandbox acted (or not) as armed; the client cannot know which
+
+
+def test_a_read_dropped_after_send_is_retried(demo):
+    app, client = demo
+    app.faults.arm("demo", "balance", "dropped", count=2)
+    assert client.balance()["balance"] == "10.50"
+    assert len(app.received) == 3
+
+
+# -- timeouts from settings -------------------------------------------------------------------
+def test_timeouts_from_settings_keep_connect_and_read_apart(settings):
+    settings.PROVIDER_CONNECT_TIMEOUT = 1.25
+    settings.PROVIDER_READ_TIMEOUT = 9.5
+    assert Timeouts.from_settings() == Timeouts(connect=1.25, read=9.5)
+
+
+def test_the_configured_timeouts_reach_the_wire(demo, settings):
+    """The read timeout, not the connect one, bounds the wait for an answer."""
+    app, fast = demo
+    settings.PROVIDER_CONNECT_TIMEOUT = 5.0
+    settings.PROVIDER_READ_TIMEOUT = 0.3
+    client = DemoClient(base_url=fast.base_url, timeouts=Timeouts.from_settings(), retry=RetryPolicy(1))
+    app.faults.arm("demo", "payout", "timeout", delay=1.0)
+    with pytest.raises(errors.ProviderOutcomeUnknown) as excinfo:
+        client.payout()
+    assert excinfo.value.code == "outcome_unknown_timeout"
+
+
+# -- scrubbed before cut ------------------------------------------------------------------------
+def test_a_secret_straddling_the_log_cut_is_scrubbed(demo, caplog):
+    _, client = demo
+    secret = "tok-9f8e7d6c5b4a39281706"
+    client.add_request_secrets(secret)
+    pan = "4111111111111111"
+    caplog.set_level(logging.INFO, logger="providers.http")
+    # str(answer) starts "{'note': '": the secret then the PAN straddle character 1000.
+    client.echo("x" * 980 + secret + pan)
+    client.echo("x" * 982 + pan)
+    lines = [r.getMessage() for r in caplog.records if r.name == "providers.http"]
+    assert len(lines) == 2
+    assert all(secret[:8] not in line and pan[:8] not in line for line in lines)
+
+
+def test_an_upstream_message_is_scrubbed_before_it_is_cut(demo):
+    _, client = demo
+    pan = "4111111111111111"
+    # The message is kept to 500 characters; the PAN straddles character 500.
+    message = client._upstream_message(Reply(status=422, body={"message": "y" * 494 + pan}, text=""))
+    assert message.startswith("y" * 494)
+    assert pan[:7] not in message

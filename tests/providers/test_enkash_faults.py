@@ -3,12 +3,14 @@ re-sent only because its requestId makes the repeat harmless."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+import requests
 
 from providers.base.client import Timeouts
-from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderUnavailable
+from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from tests.conftest import arm_fault
 from tests.helpers import fast_client, requests_to
 from tests.providers import enkash_support as enkash
@@ -176,3 +178,43 @@ def test_refund_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb)
     with pytest.raises(ProviderOutcomeUnknown):
         client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
     assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 1
+
+
+# -- an envelope code nobody documented, under HTTP 200 ------------------------------------
+class UndocumentedCodeOnSubmit(requests.Session):
+    """The real sandbox for every call but the payment, which gets a 200 envelope with a
+    failure code EnKash never documented (the sandbox only sends documented ones)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__()
+        self.code, self.submits = code, 0
+
+    def request(self, method, url, **kwargs):
+        if not url.endswith(SUBMIT):
+            return super().request(method, url, **kwargs)
+        self.submits += 1
+        response = requests.Response()
+        response.status_code, response.url = 200, url
+        response._content = json.dumps({"response_code": self.code, "response_message": "ERROR", "payload": None}).encode()
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+
+def test_a_payment_answered_with_an_undocumented_failure_code_is_an_unknown_outcome(sandbox, sb):
+    session = UndocumentedCodeOnSubmit(9999)
+    client = fast_client(sandbox, "enkash", session=session)
+    order(client)
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        pay(client)
+    assert (caught.value.code, caught.value.http_status) == ("outcome_unknown_enkash_9999", 200)
+    assert session.submits == 1
+
+
+def test_a_payment_answered_with_a_documented_failure_code_stays_a_refusal(sandbox, sb):
+    session = UndocumentedCodeOnSubmit(1004)  # AMOUNT_MISMATCH
+    client = fast_client(sandbox, "enkash", session=session)
+    order(client)
+    with pytest.raises(ProviderRejected) as caught:
+        pay(client)
+    assert not isinstance(caught.value, ProviderOutcomeUnknown)
+    assert caught.value.code == "amount_mismatch"
