@@ -109,13 +109,14 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    """Callbacks as received: evidence, so read-only."""
+    """Callbacks as received: evidence, so read-only. Staff see the masked text only;
+    the exact bytes stay encrypted (they may hold a PAN or an OTP)."""
 
     list_display = ["id", "provider", "connection", "received_at", "times_received", "processing", "trusted"]
-    list_filter = ["provider", "processing", "trusted"]
+    list_filter = ["provider", "processing", "trusted", "body_redacted"]
     search_fields = ["body", "connection__merchant__name", "body_sha256"]
     date_hierarchy = "received_at"
-    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields if f.name != "body_encrypted"]
 
     def has_add_permission(self, request):
         return False

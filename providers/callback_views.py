@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -6,12 +7,17 @@ from providers.callbacks import MAX_BODY_BYTES, callback_acknowledgement, webhoo
 from providers.models import ProviderConnection
 
 
+# Outside the request transaction: the store is one statement (atomic on its own), and
+# the callback URL is the hot path (DESIGN.md, "Sync and callbacks").
+@transaction.non_atomic_requests
 @csrf_exempt  # providers cannot send a CSRF token; the unguessable URL token stands in
 @require_POST
 def callback_receive(request, provider: str, token: str):
-    connection = ProviderConnection.objects.filter(callback_token=token, provider=provider).first()
-    if connection is None:
-        raise Http404("No such callback URL.")
+    try:
+        # .get(), not .first(): no ORDER BY (the model orders by merchant name, a join).
+        connection = ProviderConnection.objects.get(callback_token=token, provider=provider)
+    except ProviderConnection.DoesNotExist:
+        raise Http404("No such callback URL.") from None
     body = request.body
     if len(body) > MAX_BODY_BYTES:
         return JsonResponse({"success": False, "message": "Callback body too large."}, status=413)

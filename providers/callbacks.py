@@ -6,18 +6,26 @@ with its headers and body, and answered the way its provider wants (EnigmaPay: H
 with ``{"success": true}``). The same body again is a replay: it is counted on the
 stored event, not stored twice. Applying a callback (after confirming the status with
 the provider) is a task's job, never the request's.
+
+Whatever arrives is stored: the exact bytes encrypted, and a masked text for people
+(see ``WebhookEvent``). Nothing in a body (a NUL byte, invalid UTF-8, a form, no content
+type at all) can make the store fail, because nothing is parsed before it is stored.
+
+The store is one statement, ``INSERT ... ON CONFLICT (connection, body_sha256) DO
+UPDATE`` counting the replay, run in autocommit (the view opts out of
+``ATOMIC_REQUESTS``): it is the hot path, and one statement is atomic on its own. It is
+written for PostgreSQL and SQLite, the two databases Paydesk runs on.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import connections, router
 
-from providers.base.redaction import is_sensitive_key, scrub
-from providers.crypto import DecryptionError
+from providers import crypto
+from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub
 from providers.models import ProviderConnection, WebhookEvent
 
 MAX_BODY_BYTES = 64 * 1024
@@ -30,46 +38,85 @@ DEFAULT_ACKNOWLEDGEMENT = {"received": True}
 _DROPPED_HEADERS = {"cookie", "connection", "keep-alive", "transfer-encoding"}
 
 
+@dataclass(frozen=True)
+class CallbackReceipt:
+    event_id: int
+    created: bool
+    times_received: int
+
+
 def callback_acknowledgement(provider: str) -> dict:
     return ACKNOWLEDGEMENTS.get(provider, DEFAULT_ACKNOWLEDGEMENT)
 
 
-def _stored_headers(headers: dict[str, str]) -> dict[str, str]:
+def _connection_secrets(connection: ProviderConnection) -> list[str]:
+    try:
+        return list(connection.credentials.values())
+    except crypto.DecryptionError:  # unreadable credentials must not lose the callback
+        return []
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text and jsonb refuse NUL; U+FFFD is what undecodable bytes show as too.
+    return text.replace("\x00", "\ufffd")
+
+
+def _stored_headers(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
+    """Masked by name (Authorization, X-Api-Key...) and by value (a PAN or a token in
+    a header of any name)."""
     return {
-        name: ("[redacted]" if is_sensitive_key(name) else value)
+        name: (MASK if is_sensitive_key(name) else _storable(scrub(value, secrets)))
         for name, value in headers.items()
         if name.lower() not in _DROPPED_HEADERS
     }
 
 
-def _stored_body(connection: ProviderConnection, body: bytes) -> str:
+def _shown_body(body: bytes, secrets: list[str]) -> tuple[str, bool]:
+    """The text people see, and whether it differs from the bytes received."""
     text = body.decode("utf-8", errors="replace")
-    try:
-        secrets = list(connection.credentials.values())
-    except DecryptionError:  # unreadable credentials must not lose the callback
-        secrets = []
-    return scrub(text, secrets)
+    shown = _storable(redact_text_body(text, secret_values=secrets))
+    return shown, shown.encode("utf-8") != body
 
 
 def webhook_event_receive(
     *, connection: ProviderConnection, headers: dict[str, str], body: bytes, remote_addr: str | None
-) -> tuple[WebhookEvent, bool]:
-    """Store a callback for ``connection``; returns the event and whether it is new."""
-    digest = hashlib.sha256(body).hexdigest()
-    with transaction.atomic():
-        event, created = WebhookEvent.objects.get_or_create(
-            connection=connection,
-            body_sha256=digest,
-            defaults={
-                "provider": connection.provider,
-                "headers": _stored_headers(headers),
-                "body": _stored_body(connection, body),
-                "remote_addr": remote_addr,
-            },
-        )
-        if not created:
-            WebhookEvent.objects.filter(pk=event.pk).update(
-                times_received=F("times_received") + 1, last_received_at=timezone.now()
-            )
-            event.refresh_from_db()
-    return event, created
+) -> CallbackReceipt:
+    """Store a callback for ``connection``, or count it if this body came before."""
+    secrets = _connection_secrets(connection)
+    shown, redacted = _shown_body(body, secrets)
+    event = WebhookEvent(
+        connection=connection,
+        provider=connection.provider,
+        headers=_stored_headers(headers, secrets),
+        body=shown,
+        body_redacted=redacted,
+        body_encrypted=crypto.fernet().encrypt(body),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        remote_addr=remote_addr,
+    )
+    event_id, times_received = _insert_or_count_replay(event)
+    return CallbackReceipt(event_id=event_id, created=times_received == 1, times_received=times_received)
+
+
+def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int]:
+    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id and how
+    many times it has now been received. Every column comes from the model's own fields
+    (defaults, ``auto_now_add``, database preparation), so a field added later is
+    stored too."""
+    db = connections[router.db_for_write(WebhookEvent)]
+    meta, qn = WebhookEvent._meta, db.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    params = [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in fields]
+    table = qn(meta.db_table)
+    times, last = qn("times_received"), qn("last_received_at")
+    columns = ", ".join(qn(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    conflict = f"{qn(meta.get_field('connection').column)}, {qn('body_sha256')}"
+    count = f"{times} = {table}.{times} + 1, {last} = EXCLUDED.{last}"
+    returning = f"{qn(meta.pk.column)}, {times}"
+    # Only names quoted from the model go into the text; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}"  # noqa: E501,S608
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_id, times_received = cursor.fetchone()
+    return event_id, times_received

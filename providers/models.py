@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from cryptography.fernet import InvalidToken
 from django.db import models
 
 from accounts.models import Merchant
@@ -84,9 +85,20 @@ class WebhookEvent(models.Model):
     providers sign nothing Paydesk can check, so a task confirms each one with the
     provider's status call before it changes any record (see the sync issue).
 
-    The body is kept as received except that card numbers and the connection's own
-    secrets are masked; ``body_sha256`` is of the bytes as received and, with the
-    connection, identifies a replay."""
+    The body is kept twice, because "exactly what arrived" and "no PAN, CVV or OTP in
+    the database in clear" cannot both hold for one column:
+    - ``body_encrypted``: the exact bytes received (whatever they are: a NUL byte,
+      invalid UTF-8, a form), encrypted with the project's Fernet keys like the
+      connection credentials; ``raw_body()`` gives them back. This is the evidence,
+      and what a task parses.
+    - ``body``: text for people (admin, API, search), decoded as UTF-8 with anything
+      undecodable (and NUL, which PostgreSQL text refuses) shown as U+FFFD, then masked:
+      PANs (first six / last four), the connection's secrets, and by key in JSON and
+      form bodies CVV, OTP, IPIN, PIN, expiry, passwords and tokens
+      (``redaction.redact_text_body``). ``body_redacted`` says whether that text
+      differs from what arrived.
+    Header values are masked by name and by value alike. ``body_sha256`` is of the
+    bytes as received and, with the connection, identifies a replay."""
 
     class Processing(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -102,6 +114,8 @@ class WebhookEvent(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict)
     body = models.TextField()
+    body_encrypted = models.BinaryField(editable=False, default=b"")
+    body_redacted = models.BooleanField(default=False)
     body_sha256 = models.CharField(max_length=64)
     trusted = models.BooleanField(default=False)
     processing = models.CharField(max_length=10, choices=Processing.choices, default=Processing.PENDING)
@@ -117,3 +131,12 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} callback #{self.pk} ({self.processing})"
+
+    def raw_body(self) -> bytes | None:
+        """The exact bytes received; None for events stored before they were kept."""
+        if not self.body_encrypted:
+            return None
+        try:
+            return crypto.fernet().decrypt(bytes(self.body_encrypted))
+        except InvalidToken as e:
+            raise crypto.DecryptionError("This callback's body cannot be decrypted with the configured keys.") from e

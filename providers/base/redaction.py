@@ -4,8 +4,27 @@ Two nets, because one is not enough:
 - ``redact_mapping`` masks values by key (headers and JSON bodies) before they are
   formatted into a log line or an error;
 - ``scrub`` removes known secret values and anything that looks like a PAN, an API
-  key or a bearer/JWT token from any text. ``RedactingFilter`` applies it to every log
-  record, so a careless ``logger.info(body)`` elsewhere still cannot leak.
+  key, a bearer/JWT token or a callback URL's token from any text. ``RedactingFilter``
+  applies it to every log record, so a careless ``logger.info(body)`` elsewhere (or
+  Django's "Not Found: /callbacks/<provider>/<token>/") still cannot leak.
+
+What counts as secret, by key (``is_sensitive_key``): credentials, tokens, passwords and
+access codes, PAN, CVV, IPIN, PIN, OTP and card expiry. Keys are compared lower-case with
+"-" as "_", and a key *ending* in one of the secret words (``newPassword``,
+``refresh_token``, ``sms_otp``, ``card_cvv``) counts too.
+
+Personal data, by key (``is_personal_key``): a customer's name, email, postal address,
+birth date and national id (NIK) are masked in log lines, and a phone number keeps only
+its last four digits, enough to tell two customers apart in a support case. Only log
+lines are masked this way (``redact_mapping``); a stored callback keeps them, as staff
+need them to answer the customer. ``username`` is a login handle at the merchant, not a
+name, and stays readable; so do ``bank_name``, ``qrName`` and other names of things.
+
+Short secret values (under eight characters: a PIN, a numeric key) are masked only
+where they stand alone, never inside a longer number: a registered secret ``4000`` must
+not turn an HTTP ``400`` answer, ``"response_code": 40001``, ``14000 ms`` or an amount
+``4000.50`` into ``[redacted]``. Digit runs are masked as card numbers only when they are
+one Luhn-valid group of 13 to 19 digits, not a slice of a longer grouped number (an IBAN).
 
 A PAN may be shown as first six / last four at most (``mask_pan``).
 """
@@ -28,8 +47,28 @@ SENSITIVE_KEYS = frozenset(
         "current_password", "new_password", "pan", "ipin", "cvv", "cvc", "otp", "user_otp",
         "pin", "card_number", "cardnumber", "test_secret_key", "live_secret_key",
         "admin_key", "checksum", "expiry_date", "expirydate", "expiration_date",
+        "expiry", "card_expiry", "expiry_month", "expiry_year", "exp_month", "exp_year",
+        "cvv2", "cvc2", "access_code", "passcode", "mpin", "cookie", "set_cookie",
+        "proxy_authorization",
     }
 )
+# A key ending in one of these (compared without "_") is secret as well.
+_SENSITIVE_SUFFIXES = (
+    "password", "passwd", "secret", "secretkey", "token", "otp", "ipin", "cvv", "cvc", "pin", "accesscode",
+)
+
+PERSONAL_KEYS = frozenset(
+    {
+        "name", "firstname", "first_name", "lastname", "last_name", "fullname", "full_name",
+        "middle_name", "displayname", "display_name", "user_name", "customer_name",
+        "customername", "owner_name", "ownername", "holder_name", "holdername",
+        "cardholdername", "card_holder_name", "account_holder_name", "accountholdername",
+        "beneficiary_name", "beneficiaryname", "customer_iban_name", "dateofbirth",
+        "date_of_birth", "birth_date", "birthdate", "dob", "nik",
+    }
+)
+_PERSONAL_SUFFIXES = ("email", "address")
+_PHONE_SUFFIXES = ("phone", "mobile", "phonenumber", "msisdn")
 
 
 def _norm(key: str) -> str:
@@ -39,21 +78,58 @@ def _norm(key: str) -> str:
 _SENSITIVE = frozenset(_norm(k) for k in SENSITIVE_KEYS)
 
 
+_PERSONAL = frozenset(_norm(k) for k in PERSONAL_KEYS)
+
+
+def _compact(key: str) -> str:
+    return _norm(key).replace("_", "")
+
+
 def is_sensitive_key(key: object, extra: Iterable[str] = ()) -> bool:
-    return isinstance(key, str) and (_norm(key) in _SENSITIVE or _norm(key) in {_norm(e) for e in extra})
+    """A secret by its key: credentials, tokens, passwords, card data, OTPs."""
+    if not isinstance(key, str):
+        return False
+    norm = _norm(key)
+    return (
+        norm in _SENSITIVE
+        or _compact(key).endswith(_SENSITIVE_SUFFIXES)
+        or norm in {_norm(e) for e in extra}
+    )
 
 
-def redact_mapping(value: object, extra_keys: Iterable[str] = ()) -> object:
-    """A copy of ``value`` (dicts and lists, nested) with sensitive keys masked."""
+def is_personal_key(key: object) -> bool:
+    """A customer's personal data by its key (names, email, address, phone, birth date)."""
+    if not isinstance(key, str):
+        return False
+    return _norm(key) in _PERSONAL or _compact(key).endswith(_PERSONAL_SUFFIXES + _PHONE_SUFFIXES)
+
+
+def mask_phone(value: object) -> str:
+    """The last four digits of a phone number, for telling customers apart."""
+    digits = re.sub(r"\D", "", str(value))
+    return f"••••{digits[-4:]}" if len(digits) > 6 else "••••"
+
+
+def redact_mapping(value: object, extra_keys: Iterable[str] = (), *, personal: bool = True) -> object:
+    """A copy of ``value`` (dicts and lists, nested) with sensitive keys masked, and with
+    personal data masked too unless ``personal`` is false."""
     extra = tuple(extra_keys)
     if isinstance(value, Mapping):
-        return {
-            k: (MASK if is_sensitive_key(k, extra) and v not in (None, "") else redact_mapping(v, extra))
-            for k, v in value.items()
-        }
+        return {k: _redacted_value(k, v, extra, personal) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_mapping(v, extra) for v in value]
+        return [redact_mapping(v, extra, personal=personal) for v in value]
     return value
+
+
+def _redacted_value(key: object, value: object, extra: tuple[str, ...], personal: bool) -> object:
+    if value in (None, ""):
+        return value
+    if is_sensitive_key(key, extra):
+        return MASK
+    if personal and is_personal_key(key):
+        phone = _compact(str(key)).endswith(_PHONE_SUFFIXES) and not isinstance(value, Mapping | list | tuple)
+        return mask_phone(value) if phone else MASK
+    return redact_mapping(value, extra, personal=personal)
 
 
 def mask_pan(pan: str) -> str:
@@ -71,9 +147,13 @@ def mask_secret(value: str | None) -> str:
     return f"••••{value[-4:]}" if len(value) >= 12 else "••••"
 
 
+# /callbacks/<provider>/<token>/ (see config/urls.py), the token group to be masked.
+CALLBACK_PATH_RE = re.compile(r"(/callbacks/[\w-]+/)(?!\[redacted\])[^/\s?#\"'<>]+")
+
 # A 13-19 digit run (optionally grouped by spaces or dashes) that is not part of a longer
 # number: a card number. Masked to first six / last four.
-_PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+# Neither end may touch another digit group ("TR33 0006 1005 ..." is an IBAN, not a PAN).
+_PAN_RE = re.compile(r"(?<!\d)(?<!\d[ -])(?:\d[ -]?){12,18}\d(?![ -]?\d)")
 _PATTERNS = [
     # EoneoPay-style keys: sk_test_..., pk_live_...
     (re.compile(r"\b([sp]k_(?:test|live)_)[A-Za-z0-9]{4,}"), r"\1" + MASK),
@@ -81,6 +161,9 @@ _PATTERNS = [
     (re.compile(r"(?i)\b(bearer|jwt|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
     # Bare JWTs
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"), MASK),
+    # The token of a callback URL: it is all that guards the URL (Django's request logger
+    # writes the path of every 404 and 405).
+    (CALLBACK_PATH_RE, r"\1" + MASK),
 ]
 
 
@@ -111,11 +194,23 @@ class _SecretRegistry:
         if self._pattern is None and self._values:
             with self._lock:
                 alternatives = sorted(self._values, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+                self._pattern = re.compile("|".join(_secret_pattern(v) for v in alternatives))
         return self._pattern
 
 
 secrets_registry = _SecretRegistry()
+
+# Not touching a letter or digit, nor a digit across a decimal point or comma.
+_ALONE_BEFORE = r"(?<![A-Za-z0-9])(?<!\d[.,])"
+_ALONE_AFTER = r"(?![A-Za-z0-9])(?![.,]\d)"
+
+
+def _secret_pattern(value: str) -> str:
+    """A short value (an OTP, a PIN, a numeric key) only where it stands alone, so that it
+    does not mangle the longer numbers (status codes, amounts, timings) that contain it."""
+    if len(value) < 8 and value.isalnum():
+        return f"{_ALONE_BEFORE}{re.escape(value)}{_ALONE_AFTER}"
+    return re.escape(value)
 
 
 def register_secrets(*values: str | None) -> None:
@@ -126,13 +221,9 @@ def scrub(text: str, extra_values: Iterable[str | None] = ()) -> str:
     """Remove secrets, PANs, API keys and tokens from free text."""
     if not text:
         return text
-    for value in sorted((v for v in extra_values if v and len(v) >= 4), key=len, reverse=True):
-        if len(value) < 8 and value.isalnum():
-            # A short value (an OTP, a PIN) only where it stands alone, so that it does
-            # not mangle longer numbers that happen to contain it.
-            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", MASK, text)
-        else:
-            text = text.replace(value, MASK)
+    values = sorted({v for v in extra_values if v and len(v) >= 4}, key=len, reverse=True)
+    if values:
+        text = re.sub("|".join(_secret_pattern(v) for v in values), MASK, text)
     pattern = secrets_registry.pattern()
     if pattern is not None:
         text = pattern.sub(MASK, text)
@@ -157,8 +248,104 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# -- bodies of text as a whole (stored callbacks) ------------------------------------
+_JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_SCALAR_RE = re.compile(r"[^,}\]\s]*")
+_FORM_RE = re.compile(r"[^=&\s]+=[^&]*(?:&[^=&\s]+=[^&]*)*")
+
+
+def redact_text_body(text: str, *, secret_values: Iterable[str | None] = ()) -> str:
+    """``text`` (a request body) with the values of secret keys masked, whether it is
+    JSON or form fields (whose values may hold JSON, as EoneoPay's do), then scrubbed.
+    Anything else is left as it is but for ``scrub``. Personal data is kept: this is for
+    what staff see of a callback, not for log lines."""
+    form = _FORM_RE.fullmatch(text.strip())
+    return scrub(_redact_form(text.strip()) if form else _redact_json_keys(text), secret_values)
+
+
+def _redact_form(text: str) -> str:
+    """Fields shown decoded (readable), "%" and "&" in them re-escaped (unambiguous)."""
+    from urllib.parse import unquote_plus
+
+    shown = []
+    for field in text.split("&"):
+        name, _, value = field.partition("=")
+        name, value = unquote_plus(name), unquote_plus(value)
+        value = MASK if is_sensitive_key(name) and value else _redact_json_keys(value)
+        shown.append(f"{_form_escape(name)}={_form_escape(value)}")
+    return "&".join(shown)
+
+
+def _form_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("&", "%26")
+
+
+def _redact_json_keys(text: str) -> str:
+    """Masks the value of each ``"key": value`` whose key is secret, keeping the rest of
+    the text exactly as it was (number formats, spacing, key order). Works on any text,
+    so a body that is not quite JSON is still masked where it can be."""
+    out, pos = [], 0
+    for name, start in _json_keys(text):
+        if start < pos or not is_sensitive_key(name):
+            continue  # (a key inside a value already masked, or not a secret)
+        end = _json_value_end(text, start)
+        if text[start:end] not in ("", "null", '""'):
+            out += [text[pos:start], f'"{MASK}"']
+            pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _json_keys(text: str):
+    """(name, where its value starts) of each string followed by ``:``. Strings are
+    matched from the left, so a quote inside a value is never taken for a key."""
+    pos = text.find('"')
+    while pos != -1:
+        match = _JSON_STRING_RE.match(text, pos)
+        if match is None:
+            return
+        after = _skip_space(text, match.end())
+        if text.startswith(":", after):
+            yield match.group(0)[1:-1], _skip_space(text, after + 1)
+        pos = text.find('"', match.end())
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _json_value_end(text: str, start: int) -> int:
+    if start >= len(text):
+        return start
+    if text[start] == '"':
+        match = _JSON_STRING_RE.match(text, start)
+        return match.end() if match else len(text)
+    if text[start] in "{[":
+        depth, pos = 0, start
+        while pos < len(text):
+            char = text[pos]
+            if char == '"':
+                match = _JSON_STRING_RE.match(text, pos)
+                pos = match.end() if match else len(text)
+                continue
+            if char in "{[":
+                depth += 1
+            elif char in "}]":
+                depth -= 1
+                if depth == 0:
+                    return pos + 1
+            pos += 1
+        return len(text)
+    return _JSON_SCALAR_RE.match(text, start).end()
+
+
 class RedactingFilter(logging.Filter):
-    """Scrubs the fully formatted message (and any exception text) of every record."""
+    """Scrubs the fully formatted message (and any exception text) of every record.
+    Django's request logger also attaches the request itself (for handlers such as
+    ``AdminEmailHandler``, which would print its path): a callback request is taken off
+    the record, as its path holds the URL's token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -167,6 +354,9 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = scrub(message)
         record.args = None
+        request = getattr(record, "request", None)
+        if request is not None and CALLBACK_PATH_RE.search(str(getattr(request, "path", ""))):
+            record.request = None
         if record.exc_info and record.exc_info[1] is not None:
             import traceback
 

@@ -77,17 +77,20 @@ def test_card_numbers_and_connection_secrets_are_masked_in_the_stored_body(live_
     connection = ConnectionFactory(merchant=MerchantFactory(), provider="enkash",
                                    credentials={"access_key": "ek_access_key_0001", "secret_key": "ek_secret_0002"})
     raw = json.dumps({"orderId": "A1", "cardNumber": "4111111111111111", "checksum": "x",
-                      "echo": "ek_secret_0002"}).encode()
+                      "note": "paid with 5555 5555 5555 4444", "echo": "ek_secret_0002"}).encode()
     answer = requests.post(callback_url(live_server, connection), data=raw,
                            headers={"Content-Type": "application/json", "Cookie": "sessionid=abc"}, timeout=5)
     assert answer.status_code == 200
     assert answer.json() == {"received": True}
     event = WebhookEvent.objects.get()
-    assert "4111111111111111" not in event.body
-    assert "411111******1111" in event.body
-    assert "ek_secret_0002" not in event.body
+    assert json.loads(event.body) == {"orderId": "A1", "cardNumber": "[redacted]", "checksum": "[redacted]",
+                                      "note": "paid with 555555******4444", "echo": "[redacted]"}
+    assert event.body_redacted is True
     assert "Cookie" not in event.headers
     assert event.body_sha256 == hashlib.sha256(raw).hexdigest()  # of the bytes as received
+    assert event.raw_body() == raw
+    stored = WebhookEvent.objects.filter(pk=event.pk).values_list("body_encrypted", flat=True).get()
+    assert b"4111111111111111" not in bytes(stored)  # encrypted at rest
 
 
 def test_an_oversized_callback_is_refused(live_server):
@@ -108,3 +111,147 @@ def test_staff_see_callbacks_in_admin_but_cannot_add_or_change_them(admin_client
     admin_client.post(f"/admin/providers/webhookevent/{event.pk}/change/", {"body": "tampered"})
     event.refresh_from_db()
     assert event.body == before
+
+
+def test_admin_shows_the_masked_body_never_the_raw_bytes(admin_client, live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    raw = b'{"transaction_id": 8, "cvv": "737", "otp": "918273", "n": "\x00"}'
+    requests.post(callback_url(live_server, connection), data=raw, timeout=5)
+    event = WebhookEvent.objects.get()
+    page = admin_client.get(f"/admin/providers/webhookevent/{event.pk}/change/").content.decode()
+    assert "transaction_id" in page and "[redacted]" in page
+    assert "737" not in page and "918273" not in page
+    assert "body_encrypted" not in page and "gAAAA" not in page  # no Fernet token either
+
+
+# -- whatever arrives is stored and answered -----------------------------------------
+ODD_BODIES = {
+    "nul byte": (b'{"transaction_id": 9, "status": "Completed", "note": "a\x00b"}', "application/json"),
+    "invalid utf-8": (b'{"transaction_id": 9, "status": "Completed", "holder": "Ay\xfe\xffe"}', "application/json"),
+    "text/plain": (b"transaction 9 completed\r\n", "text/plain; charset=latin-1"),
+    "form": (b"transaction_id=9&status=Completed&otp=918273&cvv=737", "application/x-www-form-urlencoded"),
+    "no content type": (b"\x00\x01\x02 binary \x80", None),
+}
+
+
+@pytest.mark.parametrize("kind", ODD_BODIES)
+def test_any_body_is_stored_byte_exact_and_answered(live_server, kind):
+    # On PostgreSQL a NUL byte in a text column raised, and the provider got a 500.
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    raw, content_type = ODD_BODIES[kind]
+    headers = {"Content-Type": content_type} if content_type else {}
+    answer = requests.post(callback_url(live_server, connection), data=raw, headers=headers, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json() == {"success": True}
+    event = WebhookEvent.objects.get()
+    assert event.raw_body() == raw
+    assert event.body_sha256 == hashlib.sha256(raw).hexdigest()
+    assert "\x00" not in event.body and "\x00" not in json.dumps(event.headers)
+    assert "918273" not in event.body and "737" not in event.body
+
+
+def test_a_form_body_is_shown_with_its_secrets_masked(live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory(), provider="eoneopay")
+    raw = (b"payment=%7B%22id%22%3A%22p1%22%2C%22cvv%22%3A%22737%22%7D&otp=918273&ipin=0000"
+           b"&expiry=11%2F38&password=hunter2&token=tok_abcdef&status=paid")
+    answer = requests.post(callback_url(live_server, connection), data=raw,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=5)
+    assert (answer.status_code, answer.json()) == (200, {"received": True})
+    event = WebhookEvent.objects.get()
+    assert event.body == ('payment={"id":"p1","cvv":"[redacted]"}&otp=[redacted]&ipin=[redacted]'
+                          "&expiry=[redacted]&password=[redacted]&token=[redacted]&status=paid")
+    assert event.raw_body() == raw
+
+
+def test_a_json_body_is_shown_with_cvv_otp_ipin_expiry_passwords_and_tokens_masked(live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory(), provider="vospay")
+    raw = (b'{"transactionID": "t1", "amount": 30100.00, "card": {"cvv": "737", "expiryDate": "11/38"}, '
+           b'"otp": "918273", "ipin": "0000", "newPassword": "hunter2", "accessToken": "opaque-tok-1"}')
+    requests.post(callback_url(live_server, connection), data=raw, headers={"Content-Type": "application/json"},
+                  timeout=5)
+    event = WebhookEvent.objects.get()
+    assert event.body == ('{"transactionID": "t1", "amount": 30100.00, "card": {"cvv": "[redacted]", '
+                          '"expiryDate": "[redacted]"}, "otp": "[redacted]", "ipin": "[redacted]", '
+                          '"newPassword": "[redacted]", "accessToken": "[redacted]"}')
+
+
+def test_sensitive_header_values_are_masked_by_value_not_only_by_name(live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory(), provider="enkash",
+                                   credentials={"access_key": "ek_access_key_0001", "secret_key": "ek_secret_0002"})
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYXlkZXNrIn0.c2lnbmF0dXJlLXZhbHVl"
+    requests.post(callback_url(live_server, connection), json={"orderId": "A1"}, timeout=5, headers={
+        "Authorization": "Bearer abcdefghijkl", "X-Card": "4111 1111 1111 1111", "X-Forwarded-Auth": f"JWT {jwt}",
+        "X-Echo-Key": "ek_secret_0002", "X-Trace": "trace-42"})
+    headers = WebhookEvent.objects.get().headers
+    assert headers["Authorization"] == "[redacted]"
+    assert headers["X-Card"] == "411111******1111"
+    assert headers["X-Forwarded-Auth"] == "JWT [redacted]"
+    assert headers["X-Echo-Key"] == "[redacted]"
+    assert headers["X-Trace"] == "trace-42"
+
+
+def test_a_replayed_odd_body_is_counted_on_the_one_event(live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    raw = b"status=Completed&id=\xff\x00"
+    for _ in range(2):
+        assert requests.post(callback_url(live_server, connection), data=raw, timeout=5).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.times_received, event.raw_body()) == (2, raw)
+
+
+# -- the hot path --------------------------------------------------------------------
+def test_a_delivery_costs_two_queries_and_a_replay_two_more(client, django_assert_num_queries):
+    # One indexed read of the connection and one INSERT ... ON CONFLICT, outside any
+    # transaction: no savepoints, no SELECT before the insert, no refresh after.
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    for expected_times in (1, 2):
+        with django_assert_num_queries(2) as captured:
+            answer = client.post(connection.callback_path(), data=b'{"transaction_id": 5}',
+                                 content_type="application/json")
+        assert (answer.status_code, answer.json()) == (200, {"success": True})
+        assert "ON CONFLICT" in captured.captured_queries[-1]["sql"]
+        assert WebhookEvent.objects.get().times_received == expected_times
+
+
+# -- the token never reaches a log line ----------------------------------------------
+@pytest.fixture
+def django_log():
+    """What the configured console handler (with its redacting filter) writes for the
+    django.* loggers, captured by swapping its stream."""
+    import io
+    import logging
+
+    handler = next(h for h in logging.getLogger("django").handlers if h.filters)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_the_callback_token_never_reaches_the_request_log(client, django_log):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    unknown = "unknown-token-Zq3xW9"
+    assert client.post(f"/callbacks/enigmapay/{unknown}/", data=b"{}", content_type="application/json"
+                       ).status_code == 404
+    assert client.get(connection.callback_path()).status_code == 405
+    text = django_log.getvalue()
+    assert "Not Found: /callbacks/enigmapay/[redacted]/" in text
+    assert "Method Not Allowed (GET): /callbacks/enigmapay/[redacted]/" in text
+    assert unknown not in text and connection.callback_token not in text
+
+
+def test_the_redacting_filter_takes_a_callback_request_off_the_record(rf):
+    import logging
+
+    from providers.base.redaction import RedactingFilter
+
+    request = rf.get("/callbacks/enigmapay/secret-token-123/")
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,), None)
+    record.request = request
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "Not Found: /callbacks/enigmapay/[redacted]/"
+    assert record.request is None  # AdminEmailHandler would have printed its path
+    other = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "x", None, None)
+    other.request = rf.get("/dashboard/")
+    RedactingFilter().filter(other)
+    assert other.request is not None

@@ -12,6 +12,7 @@ from providers.base.redaction import (
     mask_pan,
     mask_secret,
     redact_mapping,
+    redact_text_body,
     register_secrets,
     scrub,
 )
@@ -33,7 +34,7 @@ def test_redact_mapping_masks_sensitive_keys_at_any_depth():
     body = {"user_phone": "249912345678", "user_password": "hunter2!", "card": {"pan": "4111", "cvv": "123"},
             "items": [{"ipin": "0000"}], "X-Api-Key": "k"}
     redacted = redact_mapping(body)
-    assert redacted["user_phone"] == "249912345678"
+    assert redacted["user_phone"] == "••••5678"  # personal data: the last four tell customers apart
     assert redacted["user_password"] == MASK
     assert redacted["card"] == {"pan": MASK, "cvv": MASK}
     assert redacted["items"] == [{"ipin": MASK}]
@@ -65,6 +66,67 @@ def test_the_logging_filter_scrubs_messages_arguments_and_tracebacks():
     assert "filter-secret-0042" not in record.getMessage()
     assert "filter-secret-0042" not in record.exc_text
     assert "boom" in record.exc_text
+
+
+def test_redact_mapping_masks_a_customers_name_email_address_and_phone():
+    body = {"firstname": "Ayşe", "lastname": "Yılmaz", "customer_name": "Asha Rao", "owner_name": "Siti",
+            "name": "Ayşe Yılmaz", "email": "ayse@example.com", "customerEmail": "a@example.in",
+            "address": {"line1": "Bağdat Cd. 1"}, "phoneNumber": "+62 812-3456-7890", "dateOfBirth": "1982-10-08",
+            "username": "ayse", "bank_name": "Ziraat", "qrName": "Counter 1", "response_code": 51}
+    redacted = redact_mapping(body)
+    for key in ("firstname", "lastname", "customer_name", "owner_name", "name", "email", "customerEmail",
+                "address", "dateOfBirth"):
+        assert redacted[key] == MASK, key
+    assert redacted["phoneNumber"] == "••••7890"
+    # a login handle and the names of things stay readable, and so does an error code
+    assert {k: redacted[k] for k in ("username", "bank_name", "qrName", "response_code")} == {
+        "username": "ayse", "bank_name": "Ziraat", "qrName": "Counter 1", "response_code": 51}
+    assert redact_mapping(body, personal=False)["email"] == "ayse@example.com"
+
+
+def test_redact_mapping_masks_keys_ending_in_a_secret_word():
+    body = {"newPassword": "p", "refresh_token": "t", "sms_otp": "1", "card_cvv": "1", "expiry": "11/38",
+            "accessCode": "c", "token_ttl": 300, "otp_ttl": 60}
+    assert redact_mapping(body) == {"newPassword": MASK, "refresh_token": MASK, "sms_otp": MASK, "card_cvv": MASK,
+                                    "expiry": MASK, "accessCode": MASK, "token_ttl": 300, "otp_ttl": 60}
+
+
+def test_a_short_registered_secret_does_not_mangle_codes_statuses_timings_or_amounts():
+    # The failure mode: the process-wide registry replaced a short value anywhere, even
+    # inside longer numbers, so "4000" turned 40001 and 14000 ms into "[redacted]1" and
+    # "1[redacted] ms".
+    register_secrets("4000")
+    line = "enkash orders POST /x -> 400 (14000 ms) answer={'response_code': 40001, 'amount': '4000.50'}"
+    assert scrub(line) == line
+    assert scrub("secret 4000 here") == f"secret {MASK} here"
+    assert scrub('{"response_code": 51}', ["0051", "5100"]) == '{"response_code": 51}'
+
+
+def test_pan_masking_takes_no_slice_of_a_longer_grouped_number():
+    iban = "TR08 0006 1005 1978 6457 8410 00"  # a valid IBAN; "08 0006 1005 1978 6457" passes Luhn
+    assert scrub(f"to {iban}") == f"to {iban}"
+    assert scrub("card 4111 1111 1111 1111.") == "card 411111******1111."
+
+
+def test_scrub_masks_the_token_of_a_callback_path():
+    text = scrub("Not Found: /callbacks/enigmapay/Zq3-tok_en9/ and http://h/callbacks/vospay/abc123def/?x=1")
+    assert text == f"Not Found: /callbacks/enigmapay/{MASK}/ and http://h/callbacks/vospay/{MASK}/?x=1"
+
+
+def test_redact_text_body_masks_secret_keys_in_json_and_keeps_the_rest_as_it_was():
+    body = ('{"orderId": "A1", "amount": 500.00, "card": {"cvv": "123", "expiry": "11/38", "otp": 123456}, '
+            '"ipin": "0000", "password": "hunter2", "token": {"value": "t"}, "note": "say \\"cvv\\": 9", '
+            '"email": "a@example.com", "echo": "4111111111111111", "status_token": null}')
+    assert redact_text_body(body) == (
+        '{"orderId": "A1", "amount": 500.00, "card": {"cvv": "[redacted]", "expiry": "[redacted]", '
+        '"otp": "[redacted]"}, "ipin": "[redacted]", "password": "[redacted]", "token": "[redacted]", '
+        '"note": "say \\"cvv\\": 9", "email": "a@example.com", "echo": "411111******1111", "status_token": null}')
+
+
+def test_redact_text_body_masks_form_fields_and_json_inside_them():
+    body = "amount=100&cvv=123&otp=4567&payment=%7B%22cvv%22%3A%22999%22%2C%22amount%22%3A100%7D&name=Ay%C5%9Fe+Y"
+    assert redact_text_body(body, secret_values=["sk_test_abcdefgh"]) == (
+        'amount=100&cvv=[redacted]&otp=[redacted]&payment={"cvv":"[redacted]","amount":100}&name=Ayşe Y')
 
 
 def test_money_parses_upstream_numbers_without_float_error():
