@@ -1,5 +1,9 @@
 """All five sandboxes on one port, under their prefixes, plus a control API:
 
+    GET    /                  index: the sandboxes, their base URLs, where their test
+                              data is documented (HTML; JSON with Accept: application/json)
+    GET    /_sandbox/readme/NAME   that provider's README (its test data), as Markdown
+
     POST   /_sandbox/faults   {"provider", "operation" ("*" = any), "fault", "count", "delay", "act"}
     GET    /_sandbox/faults   what is armed
     DELETE /_sandbox/faults   disarm everything
@@ -16,9 +20,11 @@ the answer was lost; ``"act": false`` fails before acting).
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import threading
+from pathlib import Path
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -27,6 +33,15 @@ from providers.base.sandbox import FaultRegistry, Sandbox, json_response
 from providers.registry import PROVIDERS
 
 logger = logging.getLogger("providers.sandbox")
+
+PROVIDERS_DIR = Path(__file__).resolve().parent
+CONTROL_CALLS = [
+    ("POST", "/_sandbox/faults", "arm a fault: provider, operation, fault (timeout, 500, 502, 503, malformed, slow)"),
+    ("GET", "/_sandbox/faults", "what is armed"),
+    ("DELETE", "/_sandbox/faults", "disarm everything"),
+    ("POST", "/_sandbox/reset", "back to the test data"),
+    ("GET", "/_sandbox/callbacks?provider=NAME", "callbacks sent so far"),
+]
 
 
 class SandboxServer:
@@ -44,6 +59,10 @@ class SandboxServer:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path in ("", "/"):
+            return self.index(Request(environ))(environ, start_response)
+        if path.startswith("/_sandbox/readme/"):
+            return self.readme(path.removeprefix("/_sandbox/readme/").strip("/"))(environ, start_response)
         if path.startswith("/_sandbox/"):
             return self.control(Request(environ))(environ, start_response)
         for prefix, app in self._mounts:
@@ -53,6 +72,33 @@ class SandboxServer:
                 environ["PATH_INFO"] = path[len(prefix):] or "/"
                 return app(environ, start_response)
         return json_response({"message": f"No sandbox at {path}"}, 404)(environ, start_response)
+
+    def index(self, request: Request) -> Response:
+        """What a newcomer opening the sandbox URL needs: which sandboxes run here, the
+        base URL to give a connection, and where the test data (keys, phones, cards,
+        amounts that trigger each error and fault) is written down."""
+        server = request.host_url.rstrip("/")
+        sandboxes = [
+            {
+                "provider": key,
+                "label": PROVIDERS[key].label,
+                "country": PROVIDERS[key].country,
+                "currency": PROVIDERS[key].currency,
+                "base_url": PROVIDERS[key].sandbox_url(server),
+                "test_data": f"providers/{key}/README.md#test-data",
+                "readme_url": f"{server}/_sandbox/readme/{key}",
+            }
+            for key in self.sandboxes
+        ]
+        if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+            return json_response({"sandboxes": sandboxes, "control": f"{server}/_sandbox/"})
+        return Response(_index_html(sandboxes, server), mimetype="text/html")
+
+    def readme(self, key: str) -> Response:
+        if key not in self.sandboxes:
+            return json_response({"message": f"No sandbox named {key!r}"}, 404)
+        text = (PROVIDERS_DIR / key / "README.md").read_text(encoding="utf-8")
+        return Response(text, mimetype="text/markdown")
 
     def reset(self) -> None:
         self.faults.reset()
@@ -111,6 +157,42 @@ class SandboxServer:
                 return json_response({"message": "unknown provider"}, 400)
             return json_response({"callbacks": list(sandbox.callbacks)})
         return json_response({"message": "unknown control call"}, 404)
+
+
+def _index_html(sandboxes: list[dict], server: str) -> str:
+    e = html.escape
+    rows = "".join(
+        f'<tr data-testid="sandbox-{e(s["provider"])}"><td>{e(s["label"])}</td>'
+        f'<td>{e(s["country"])} · {e(s["currency"])}</td><td><code>{e(s["base_url"])}</code></td>'
+        f'<td><a href="{e(s["readme_url"])}">{e(s["test_data"])}</a></td></tr>'
+        for s in sandboxes
+    )
+    calls = "".join(
+        f"<tr><td><code>{e(method)}</code></td><td><code>{e(server + path)}</code></td><td>{e(what)}</td></tr>"
+        for method, path, what in CONTROL_CALLS
+    )
+    return _INDEX_PAGE.format(rows=rows, calls=calls, count=len(sandboxes))
+
+
+_INDEX_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Paydesk sandboxes</title>
+<style>
+body {{ margin:2rem; font:15px/1.5 system-ui,sans-serif; color:#1d2430; background:#f7f8fa; }}
+table {{ border-collapse:collapse; background:#fff; margin-bottom:1.5rem; }}
+th, td {{ text-align:left; padding:.45rem .7rem; border-bottom:1px solid #e4e7ec; }}
+th {{ font-size:.8rem; color:#667085; }} code {{ font:13px ui-monospace,monospace; }} a {{ color:#2f5bea; }}
+</style></head>
+<body>
+<h1>Paydesk sandboxes</h1>
+<p>{count} local provider sandboxes with in-memory state. Give a connection the base URL
+below; the keys, phones, cards and amounts that trigger each documented error and fault
+are in the provider's README, section <em>Test data</em>.</p>
+<table><thead><tr><th>Provider</th><th>Country · currency</th><th>Base URL</th><th>Test data</th></tr></thead>
+<tbody>{rows}</tbody></table>
+<h2>Control API</h2>
+<table><thead><tr><th>Method</th><th>URL</th><th>What</th></tr></thead><tbody>{calls}</tbody></table>
+</body></html>
+"""
 
 
 class RunningSandbox:

@@ -155,12 +155,19 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ----------------------------------------------------------------------
 # Every handler passes through the redacting filter: no secret, PAN, IPIN, CVV, OTP
-# or password reaches a log line in clear, whoever logged it.
+# or password reaches a log line in clear, whoever logged it. A 4xx is one line, not a
+# traceback (``one_line_4xx`` runs first, before redact turns the traceback into text).
+# Here everything goes to the console (stderr), as a container or a process manager
+# expects; local.py adds a file under var/log/ and keeps the terminal for errors.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FILTERS = ["one_line_4xx", "redact"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "providers.base.redaction.RedactingFilter"}},
+    "filters": {
+        "one_line_4xx": {"()": "config.log_filters.ClientErrorsOnOneLine"},
+        "redact": {"()": "providers.base.redaction.RedactingFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
@@ -168,7 +175,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact"],
+            "filters": LOG_FILTERS,
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -1,6 +1,8 @@
 """The embedded default: no services needed. SQLite, Celery on kombu's filesystem
-transport under var/, the sandboxes on localhost. Never use these keys anywhere real."""
+transport under var/, the sandboxes on localhost, logs in var/log/. Never use these
+keys anywhere real."""
 
+import copy
 import os
 from pathlib import Path
 
@@ -24,18 +26,43 @@ for _name, _value in _defaults.items():
     os.environ.setdefault(_name, _value)
 
 from config.settings.base import *  # noqa: E402,F403
-from config.settings.base import CELERY_BROKER_URL, VAR_DIR  # noqa: E402
+from config.settings.base import CELERY_BROKER_URL, LOG_FILTERS, LOG_LEVEL, LOGGING, VAR_DIR, env  # noqa: E402
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: producer and worker exchange files in one folder.
     # https://docs.celeryq.dev/projects/kombu/en/stable/reference/kombu.transport.filesystem.html
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
-    for _folder in (_queue, _processed):
+    # Exchange tables (the worker's pidbox among them); kombu's default is ./control.
+    _control = VAR_DIR / "celery" / "control"
+    for _folder in (_queue, _processed, _control):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
+        "control_folder": str(_control),
         "store_processed": False,
     }
+
+# Logs: everything from LOG_LEVEL up goes to a file under var/log/ (bin/run gives the
+# Celery worker and the sandboxes a file each through PAYDESK_LOG_FILE); the terminal
+# shows warnings and errors only, so that the banner of `make run` stays readable.
+LOGGING = copy.deepcopy(LOGGING)  # base's stays as base says
+LOG_FILE = env("PAYDESK_LOG_FILE", default=str(VAR_DIR / "log" / "paydesk.log"))
+Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+LOGGING["handlers"]["console"]["level"] = "WARNING"
+LOGGING["handlers"]["file"] = {
+    # Watched: logrotate may move the file away; delay: a command that logs nothing
+    # creates no file.
+    "class": "logging.handlers.WatchedFileHandler",
+    "filename": LOG_FILE,
+    "delay": True,
+    "formatter": "plain",
+    "filters": LOG_FILTERS,
+    "level": LOG_LEVEL,
+}
+# The filesystem transport has no host, and kombu says so (a warning) on every connect.
+LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
+LOGGING["root"]["handlers"] = ["console", "file"]
+LOGGING["loggers"]["django"]["handlers"] = ["console", "file"]

@@ -36,3 +36,51 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("seed_demo", "--quiet")
     assert not Merchant.objects.exists()
+
+
+def test_seed_demo_run_again_leaves_what_a_user_changed_and_says_so():
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+
+    from providers.services import connection_upsert
+
+    call_command("seed_demo", "--quiet", "--force", "--sandbox-url", "http://127.0.0.1:8100")
+    enigma = ProviderConnection.objects.get(merchant__slug="demo", provider="enigmapay")
+    connection_upsert(merchant=enigma.merchant, provider="enigmapay", mode="test",
+                      base_url="https://www.enigmapay.net/api/dealer",
+                      credentials={"secret_key": "rotated-by-the-owner-0001"})
+    Membership.objects.filter(user__username="viewer").update(role="manager")
+    owner = get_user_model().objects.get(username="owner")
+    owner.set_password("the-owners-own-pass-1")
+    owner.save()
+    ProviderConnection.objects.filter(merchant__slug="other", provider="enkash").delete()  # one is missing
+
+    out = StringIO()
+    call_command("seed_demo", "--force", "--sandbox-url", "http://127.0.0.1:8100", stdout=out)
+    report = out.getvalue()
+
+    enigma.refresh_from_db()
+    assert enigma.base_url == "https://www.enigmapay.net/api/dealer"
+    assert enigma.credentials["secret_key"] == "rotated-by-the-owner-0001"
+    assert Membership.objects.get(user__username="viewer").role == "manager"
+    owner.refresh_from_db()
+    assert owner.check_password("the-owners-own-pass-1")
+    assert ProviderConnection.objects.filter(merchant__slug="other", provider="enkash").exists()  # re-created
+    assert "Demo data: created 1 connection." in report
+    assert "Already there, left alone: 2 merchants, 5 logins, 9 connections." in report
+    assert "login owner: the password is no longer the demo password" in report
+    assert "login viewer: manager of Demo Bazaar, not viewer" in report
+    assert ("connection Demo Bazaar / EnigmaPay (test): base URL https://www.enigmapay.net/api/dealer "
+            "(the sandbox is at http://127.0.0.1:8100/enigmapay/api/dealer); "
+            "credentials differ from the sandbox's test keys") in report
+    assert "rotated-by-the-owner-0001" not in report and "the-owners-own-pass-1" not in report
+    assert report.count("connection ") == 1  # the untouched ones are not listed one by one
+
+
+def test_seed_demo_first_run_says_what_it_created():
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_demo", "--force", "--sandbox-url", "http://127.0.0.1:8100", stdout=out)
+    assert out.getvalue().strip() == "Demo data: created 2 merchants, 5 logins, 10 connections."

@@ -244,3 +244,65 @@ def test_admin_test_action_queues_checks_after_commit(admin_client, merchant_a, 
             callback()
     assert sorted(call.args[0] for call in delay.call_args_list) == sorted(c.pk for c in connections)
     assert "Queued a check of 2 connection(s)" in response.content.decode()
+
+
+def test_staff_with_no_merchant_land_on_admin_not_on_a_403(client):
+    UserFactory(username="sam", is_staff=True, is_superuser=True)
+    response = client.post(reverse("accounts:login"), {"username": "sam", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[0][0] == reverse("admin:index")
+    assert response.status_code == 200
+    assert "Paydesk staff" in response.content.decode()  # the admin's header
+    # Opening the dashboard (the brand link, a bookmark) sends them to admin too.
+    assert client.get(reverse("accounts:dashboard"))["Location"] == reverse("admin:index")
+
+
+def test_staff_who_are_members_land_on_the_dashboard_with_an_admin_link(client, merchant_a):
+    MembershipFactory(merchant=merchant_a, role=Role.OWNER,
+                      user=UserFactory(username="stella", is_staff=True))
+    response = client.post(reverse("accounts:login"), {"username": "stella", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:dashboard")
+    assert f'<a href="{reverse("admin:index")}">Admin</a>' in response.content.decode()
+
+
+def test_a_user_with_no_merchant_gets_a_403_that_does_not_link_back_to_itself(client):
+    client.force_login(UserFactory(username="nomad"))
+    response = client.get(reverse("accounts:dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "You are not a member of any merchant yet." in page
+    assert "Back to the dashboard" not in page
+    assert "Ask an owner of your merchant to add you to the team." in page
+    assert f'action="{reverse("accounts:logout")}"' in page and "Sign in as someone else" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "can", "cannot"),
+    [
+        (Role.OWNER,
+         "As the owner of Alpha Bazaar you can see balances, activity and connection health; send payouts "
+         "and refunds; manage connections, the team and API keys.", None),
+        (Role.MANAGER,
+         "As a manager of Alpha Bazaar you can see balances, activity and connection health; "
+         "send payouts and refunds.",
+         "You cannot manage connections, the team or API keys: ask an owner."),
+        (Role.VIEWER,
+         "As a viewer of Alpha Bazaar you can see balances, activity and connection health.",
+         "You cannot move money (payouts, refunds) or change any setting: ask an owner or a manager."),
+    ],
+)
+def test_home_page_says_what_each_role_can_do_and_shows_connection_health(client, merchant_a, role, can, cannot):
+    ConnectionFactory(merchant=merchant_a)
+    member(client, merchant_a, role)
+    page = client.get(reverse("accounts:dashboard")).content.decode()
+    summary = page[page.index('data-testid="role-summary"'):page.index("Connection health")]
+    assert can in summary
+    if cannot:
+        assert cannot in summary
+    else:
+        assert "You cannot" not in summary
+    assert 'data-testid="connection-enigmapay"' in page
+    manage = f'<a href="{reverse("providers:connection-list")}">Manage connections</a>'
+    if role == Role.OWNER:
+        assert manage in page
+    else:
+        assert manage not in page and "Only an owner can add, test or change connections." in page

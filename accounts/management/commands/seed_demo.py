@@ -1,9 +1,17 @@
 """Demo data for the embedded default: a demo merchant with an owner, a manager and a
 viewer, a connection to each of the five local sandboxes, and a second merchant so
-that tenant isolation is visible. Idempotent: running it twice changes nothing.
+that tenant isolation is visible.
+
+`make run` runs it every time, so it only ever adds: what is missing is created, what
+exists is left exactly as it is, even where it no longer matches the demo (a rotated
+key, an edited base URL, a new password or role). It says what it created and names
+what it left alone that differs from the demo, so nobody is surprised either way.
 Refuses to run with DEBUG off, since it creates a superuser whose password is
 published in the README."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.conf import settings
@@ -12,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Merchant, Role
+from providers import crypto
+from providers.models import ProviderConnection
 from providers.registry import PROVIDERS
 from providers.services import connection_upsert
 
@@ -34,8 +44,35 @@ def sandbox_credentials(provider: str) -> dict[str, str]:
     return dict(import_module(f"providers.{provider}.sandbox").DEMO_CREDENTIALS)
 
 
+@dataclass
+class SeedReport:
+    """What one run created, and what it found already there (kept as it is)."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    differs: list[str] = field(default_factory=list)  # kept, and no longer the demo's
+
+    def count(self, kind: str, *, created: bool) -> None:
+        tally = self.created if created else self.kept
+        tally[kind] = tally.get(kind, 0) + 1
+
+    def lines(self) -> list[str]:
+        made = _tally(self.created) or "nothing"
+        lines = [f"Demo data: created {made}."]
+        if self.kept:
+            lines.append(f"Already there, left alone: {_tally(self.kept)}.")
+        if self.differs:
+            lines.append("Left as you changed them (seed_demo never overwrites):")
+            lines += [f"  {line}" for line in self.differs]
+        return lines
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items())
+
+
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo merchants, logins and sandbox connections."
+    help = "Create what is missing of the demo merchants, logins and sandbox connections; change nothing else."
 
     def add_arguments(self, parser):
         parser.add_argument("--sandbox-url", default=settings.SANDBOX_BASE_URL)
@@ -49,32 +86,72 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             # It creates a superuser with a published password: only on a laptop.
             raise CommandError("seed_demo runs only with DEBUG on (the local settings); use --force to insist.")
-        merchants = {
-            m["slug"]: Merchant.objects.update_or_create(slug=m["slug"], defaults=m)[0] for m in MERCHANTS
-        }
-        User = get_user_model()
+        report = SeedReport()
+        merchants = {spec["slug"]: _merchant(spec, report) for spec in MERCHANTS}
         for username, slug, role in DEMO_USERS:
-            user, created = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@demo.paydesk.test"}
-            )
-            if created or not user.check_password(DEMO_PASSWORD):
-                user.set_password(DEMO_PASSWORD)
-                user.save()
-            Membership.objects.update_or_create(user=user, merchant=merchants[slug], defaults={"role": role})
-        admin, created = User.objects.get_or_create(
-            username="admin", defaults={"email": "admin@demo.paydesk.test", "is_staff": True, "is_superuser": True}
-        )
-        if created:
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
+            _member(username, merchants[slug], role, report)
+        _admin(report)
         for merchant in merchants.values():
-            for key, spec in PROVIDERS.items():
-                connection_upsert(
-                    merchant=merchant,
-                    provider=key,
-                    mode="test",
-                    base_url=spec.sandbox_url(sandbox_url),
-                    credentials=sandbox_credentials(key),
-                )
+            for key in PROVIDERS:
+                _connection(merchant, key, sandbox_url, report)
         if not quiet:
-            self.stdout.write(self.style.SUCCESS("Demo data ready."))
+            self.stdout.write("\n".join(report.lines()))
+
+
+def _merchant(spec: dict, report: SeedReport) -> Merchant:
+    merchant, created = Merchant.objects.get_or_create(slug=spec["slug"], defaults=spec)
+    report.count("merchant", created=created)
+    return merchant
+
+
+def _login(username: str, report: SeedReport, **defaults):
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@demo.paydesk.test", **defaults}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    elif not user.check_password(DEMO_PASSWORD):
+        report.differs.append(f"login {username}: the password is no longer the demo password")
+    report.count("login", created=created)
+    return user
+
+
+def _member(username: str, merchant: Merchant, role: str, report: SeedReport) -> None:
+    user = _login(username, report)
+    membership, _ = Membership.objects.get_or_create(user=user, merchant=merchant, defaults={"role": role})
+    if membership.role != role:
+        report.differs.append(f"login {username}: {membership.role} of {merchant.name}, not {role}")
+
+
+def _admin(report: SeedReport) -> None:
+    _login("admin", report, is_staff=True, is_superuser=True)
+
+
+def _connection(merchant: Merchant, provider: str, sandbox_url: str, report: SeedReport) -> None:
+    base_url = PROVIDERS[provider].sandbox_url(sandbox_url)
+    existing = ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode="test").first()
+    if existing is None:
+        connection_upsert(
+            merchant=merchant, provider=provider, mode="test", base_url=base_url,
+            credentials=sandbox_credentials(provider),
+        )
+        report.count("connection", created=True)
+        return
+    report.count("connection", created=False)
+    changed = _connection_changes(existing, base_url=base_url, credentials=sandbox_credentials(provider))
+    if changed:
+        report.differs.append(f"connection {merchant.name} / {existing.spec.label} (test): {changed}")
+
+
+def _connection_changes(connection: ProviderConnection, *, base_url: str, credentials: dict[str, str]) -> str:
+    """How the connection differs from the demo one, in words; never a value."""
+    changes = []
+    if connection.base_url != base_url:
+        changes.append(f"base URL {connection.base_url} (the sandbox is at {base_url})")
+    try:
+        if connection.credentials != credentials:
+            changes.append("credentials differ from the sandbox's test keys")
+    except crypto.DecryptionError:
+        changes.append("credentials unreadable with the current keys")
+    return "; ".join(changes)
