@@ -7,8 +7,10 @@ Policy that is not obvious:
 - Reads (settings, ibans, transactions, transaction-status) are GETs: the base retries
   them with backoff on timeouts and 5xx.
 - send-money moves money and the API has no idempotency key, so it is sent exactly once
-  (``moves_money=True``): a timeout, 500/502/504 or an unreadable 2xx raises
-  ProviderOutcomeUnknown. The answer that would have carried the transaction id is then
+  (``moves_money=True``): a timeout, a connection dropped after sending, an unreadable
+  2xx and every answer that does not prove EnigmaPay did nothing (anything but a
+  documented refusal or a status in ``MONEY_NOT_ACTED``, ``providers/base/client.py``)
+  raises ProviderOutcomeUnknown. The answer that would have carried the transaction id is then
   lost, so the caller finds the payout by what it sent: the ``username`` and
   ``description`` come back in the IBAN transaction history and in the status callback.
   Put Paydesk's payout reference in the description; once the id is known,

@@ -12,12 +12,15 @@ Policy that is not obvious:
   ``response_code`` is a failure even under HTTP 200.
 - Reads (GET, and the three ``search`` POSTs, which only read) are retried with backoff,
   and so are the token call (it only issues a token) and ``cancel_qr_code`` (idempotent).
-  ``refund`` carries a ``requestId`` that EnKash uses to recognise a repeat, so it is
-  retried too; should it still get no answer it is an unknown outcome, resolved by
-  sending the same requestId again or by ``transaction_status``.
-- ``submit_payment_detail`` moves money and has no idempotency key: it is never re-sent.
-  A lost answer is ProviderOutcomeUnknown; ``order_status`` then lists every payment
-  attempt of the order, and ``transaction_status`` settles each one.
+- The two calls that move money, ``submit_payment_detail`` and ``refund``, are sent
+  exactly once by the client: every answer that does not prove EnKash did nothing (see
+  ``MONEY_NOT_ACTED`` in ``providers/base/client.py``) raises ProviderOutcomeUnknown
+  after that one request. Resolving it is the caller's job. For a payment, which has no
+  idempotency key, ``order_status`` lists every attempt of the order and
+  ``transaction_status`` settles each one. For a refund, ``transaction_status`` lists
+  its refunds, or the caller deliberately sends the refund again with the *same*
+  ``requestId``: EnKash then answers with the refund already made (how the sync resolves it).
+  A new requestId would be a second refund.
 - ``create_order``, ``create_qr_code`` and ``create_qr_customer`` move no money but would
   duplicate on a repeat, so they are not retried: look the thing up before trying again.
 - A notify that EnKash POSTs to an order's notifyUrl is parsed by
@@ -248,8 +251,11 @@ class EnKashClient(ProviderClient):
     def refund(
         self, *, transaction_id: str, amount: Money | Decimal | str, request_id: str, remarks: str | None = None
     ) -> Refund:
-        """Refund part or all of a payment. ``request_id`` is the idempotency key: the same
-        id again returns the refund already made instead of making another."""
+        """Refund part or all of a payment. Moves money: sent once (see module docstring).
+
+        ``request_id`` is the idempotency key: the same id again returns the refund
+        already made instead of making another, so after an unknown outcome the caller
+        may send it again with the same id, never with a new one."""
         op = "refund"
         money = self._amount(op, amount)
         body = {
@@ -258,7 +264,7 @@ class EnKashClient(ProviderClient):
             "remarks": remarks or "",
         }
         path = f"/api/v0/payment/{_segment(op, transaction_id)}/refund"
-        reply = self._call("POST", path, operation=op, json_body=body, safe=True, moves_money=True)
+        reply = self._call("POST", path, operation=op, json_body=body, moves_money=True)
         build = partial(Refund.from_payload, request_id=body["requestId"], transaction_id=transaction_id, amount=money)
         return self._result(op, reply, _payload(build), moves_money=True)
 

@@ -12,9 +12,11 @@ Policy that is not obvious:
   as the doc's curl shows. In log lines the JSON is shown with card numbers, CVVs and
   tokens masked (``_JsonField``).
 - ``payment_create`` and ``payment_refund`` move money: never re-sent. A timeout, a
-  500/502/504 or an unreadable 2xx answer is ``ProviderOutcomeUnknown``. The doc has no
-  payment-status call, so nothing here can resolve it: see the README ("Unknown
-  outcomes"). A successful payment is trusted only if the answer echoes the token and
+  connection dropped after sending, an unreadable 2xx and every answer that does not
+  prove EoneoPay did nothing (anything but a documented refusal or a status in
+  ``MONEY_NOT_ACTED``, ``providers/base/client.py``) is ``ProviderOutcomeUnknown``.
+  The doc has no payment-status call, so nothing here can resolve it: see the README
+  ("Unknown outcomes"). A successful payment is trusted only if the answer echoes the token and
   amount that were sent.
 - A 2xx answer is a success only if its ``code`` is 0 (number) or "0"/"00" (string);
   any other code is a definite refusal (see ``errors.py``).

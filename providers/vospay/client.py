@@ -18,9 +18,11 @@ What is retried
 
 Finalize moves money
     ``finalize_transaction`` commits the customer's credit to a contract and is never
-    re-sent. With no readable answer (timeout, 500 / 502 / 504, broken JSON, a 2xx of
-    the wrong shape) it raises ProviderOutcomeUnknown; ``verify_transaction`` resolves
-    it ("Valid" = finalized). The doc's own finalize 500 ("Content-Type or body
+    re-sent. Every answer that does not prove Vospay did nothing raises
+    ProviderOutcomeUnknown: a timeout, a connection dropped after sending, broken JSON,
+    a 2xx of the wrong shape, and any status that is neither a documented refusal nor
+    in the base client's ``MONEY_NOT_ACTED`` table (``providers/base/client.py``).
+    ``verify_transaction`` resolves it ("Valid" = finalized). The doc's own finalize 500 ("Content-Type or body
     missing") is an unknown outcome too, not a refusal: Paydesk always sends both, and
     that error shape is also what Vospay (a Feathers app) answers when it crashes after
     writing the contract.

@@ -29,7 +29,7 @@ def inquire(client):
 # -- the POSTs: sent exactly once -----------------------------------------------------------
 
 def test_balance_inquiry_timeout_is_not_retried(sandbox, client):
-    client.check()  # the key is cached, so only the inquiry is counted
+    client.check()  # the API key is proven first, so a failure below is the inquiry's own
     arm_fault(sandbox, "enayapay", "balance_inquiry", "timeout", delay=1.0)
     with pytest.raises(ProviderUnavailable) as exc:
         inquire(client)

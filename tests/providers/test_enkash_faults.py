@@ -1,5 +1,5 @@
-"""Fault matrix for EnKash: reads are retried, a payment is never re-sent, a refund is
-re-sent only because its requestId makes the repeat harmless."""
+"""Fault matrix for EnKash: reads are retried; a payment and a refund are each sent once
+(a refund may be sent again by the caller, with the same requestId, to learn its fate)."""
 
 from __future__ import annotations
 
@@ -139,36 +139,66 @@ def test_create_order_timeout_is_not_resent(client, sandbox, sb):
     assert requests_to(sandbox, "enkash", "/api/v0/orders") == 1
 
 
-# -- the refund: re-sent with the same requestId, made once ------------------------------
-def test_refund_timeout_is_retried_and_refunds_once(client, sandbox, sb):
+# -- the refund: sent exactly once; re-sending with the same requestId is the caller's ---
+def refund(client, payment):
+    return client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+
+
+def refund_path(payment) -> str:
+    return f"/api/v0/payment/{payment.transaction_id}/refund"
+
+
+def test_refund_timeout_is_an_unknown_outcome_after_one_request(client, sandbox, sb):
     order(client)
     payment = pay(client)
-    arm_fault(sandbox, "enkash", "refund", "timeout", delay=1.0)
-    refund = client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
-    assert refund.amount.amount == 100 and refund.request_id == "rf-1"
-    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 2
-    assert len(sb.refunds) == 1
+    arm_fault(sandbox, "enkash", "refund", "timeout", count=3, delay=1.0)
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        refund(client, payment)
+    assert (caught.value.code, caught.value.operation) == ("outcome_unknown_timeout", "refund")
+    assert "may or may not have gone through" in caught.value.message
+    assert requests_to(sandbox, "enkash", refund_path(payment)) == 1
+    assert [r["requestId"] for r in sb.refunds.values()] == ["rf-1"]  # the sandbox acted; the answer was lost
 
 
-def test_refund_that_never_answers_is_an_unknown_outcome(client, sandbox, sb):
+def test_refund_500_is_an_unknown_outcome_after_one_request(client, sandbox, sb):
     order(client)
     payment = pay(client)
     arm_fault(sandbox, "enkash", "refund", "500", count=3, act=True)
     with pytest.raises(ProviderOutcomeUnknown) as caught:
-        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
-    assert caught.value.http_status == 500
-    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 3
-    assert len(sb.refunds) == 1  # three tries, one refund
-    assert client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1").raw_status
+        refund(client, payment)
+    assert (caught.value.code, caught.value.http_status) == ("outcome_unknown_http_500", 500)
+    assert requests_to(sandbox, "enkash", refund_path(payment)) == 1
+    assert len(sb.refunds) == 1
 
 
-def test_refund_503_is_unavailable(client, sandbox, sb):
+def test_refund_503_is_unavailable_after_one_request_and_nothing_is_refunded(client, sandbox, sb):
     order(client)
     payment = pay(client)
     arm_fault(sandbox, "enkash", "refund", "503", count=3)
-    with pytest.raises(ProviderUnavailable):
-        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
+    with pytest.raises(ProviderUnavailable) as caught:
+        refund(client, payment)
+    assert not isinstance(caught.value, ProviderOutcomeUnknown)
+    assert caught.value.http_status == 503
+    assert requests_to(sandbox, "enkash", refund_path(payment)) == 1
     assert len(sb.refunds) == 0
+    assert client.transaction_status(transaction_id=payment.transaction_id).refunds == ()
+
+
+def test_an_unknown_refund_sent_again_with_the_same_request_id_returns_the_one_refund(client, sandbox, sb):
+    order(client)
+    payment = pay(client)
+    arm_fault(sandbox, "enkash", "refund", "500", act=True)
+    with pytest.raises(ProviderOutcomeUnknown):
+        refund(client, payment)
+    (made,) = sb.refunds.values()
+
+    again = refund(client, payment)  # the caller's deliberate re-send, as the sync does
+
+    assert requests_to(sandbox, "enkash", refund_path(payment)) == 2
+    assert (again.refund_id, again.request_id, again.amount.amount) == (made["refundId"], "rf-1", 100)
+    assert len(sb.refunds) == 1
+    refunds = client.transaction_status(transaction_id=payment.transaction_id).refunds
+    assert [(r.request_id, r.amount.amount) for r in refunds] == [("rf-1", 100)]
 
 
 def test_refund_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb):
@@ -176,8 +206,8 @@ def test_refund_with_malformed_answer_is_an_unknown_outcome(client, sandbox, sb)
     payment = pay(client)
     arm_fault(sandbox, "enkash", "refund", "malformed")
     with pytest.raises(ProviderOutcomeUnknown):
-        client.refund(transaction_id=payment.transaction_id, amount="100.00", request_id="rf-1")
-    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.transaction_id}/refund") == 1
+        refund(client, payment)
+    assert requests_to(sandbox, "enkash", refund_path(payment)) == 1
 
 
 # -- an envelope code nobody documented, under HTTP 200 ------------------------------------
