@@ -12,10 +12,10 @@ urlpatterns = [
     path("dashboard/switch/", views.switch_merchant, name="switch-merchant"),
     path("dashboard/settings/team/", views.team, name="team"),
     path("dashboard/settings/team/invite/", views.team_invite, name="team-invite"),
-    path("dashboard/settings/team/<int:pk>/role/", views.team_member_role, name="team-member-role"),
-    path("dashboard/settings/team/<int:pk>/remove/", views.team_member_remove, name="team-member-remove"),
+    path("dashboard/settings/team/<id:pk>/role/", views.team_member_role, name="team-member-role"),
+    path("dashboard/settings/team/<id:pk>/remove/", views.team_member_remove, name="team-member-remove"),
     path("dashboard/settings/api-keys/", views.api_keys, name="api-keys"),
-    path("dashboard/settings/api-keys/<int:pk>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
+    path("dashboard/settings/api-keys/<id:pk>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
     # An invited user's set-password link: Django's password-reset confirmation.
     path(
         "accounts/password/set/<uidb64>/<token>/",

@@ -213,6 +213,23 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+# --- URL converter -------------------------------------------------------------------
+
+
+class IdConverter:
+    """``<id:pk>``: a primary key that fits a bigint. ``<int:pk>`` would pass
+    99999999999999999999 to the database, which fails with an error (a 500) instead
+    of finding nothing; longer numbers do not match the route, so they are a 404."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 # --- Pagination -------------------------------------------------------------------------
 
 

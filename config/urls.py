@@ -1,9 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api import IdConverter
 from providers.callback_views import callback_receive
+
+register_converter(IdConverter, "id")  # before the includes below, which use <id:pk>
 
 admin.site.site_header = "Paydesk staff"
 admin.site.site_title = "Paydesk admin"

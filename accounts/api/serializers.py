@@ -46,6 +46,11 @@ class ConnectionOutputSerializer(serializers.ModelSerializer):
         return settings.PAYDESK_PUBLIC_URL.rstrip("/") + connection.callback_path()
 
 
+class ConnectionTestInputSerializer(serializers.Serializer):
+    """No fields: the body may be empty or ``{}``. Read anyway, so that a malformed
+    body is a 400 rather than silently ignored."""
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(

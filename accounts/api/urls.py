@@ -6,8 +6,8 @@ from accounts.api import views
 
 urlpatterns = [
     path("connections/", views.ConnectionListApi.as_view(), name="connection-list"),
-    path("connections/<int:pk>/", views.ConnectionDetailApi.as_view(), name="connection-detail"),
-    path("connections/<int:pk>/test/", views.ConnectionTestApi.as_view(), name="connection-test"),
+    path("connections/<id:pk>/", views.ConnectionDetailApi.as_view(), name="connection-detail"),
+    path("connections/<id:pk>/test/", views.ConnectionTestApi.as_view(), name="connection-test"),
     path("webhook-events/", views.WebhookEventListApi.as_view(), name="webhook-event-list"),
-    path("webhook-events/<int:pk>/", views.WebhookEventDetailApi.as_view(), name="webhook-event-detail"),
+    path("webhook-events/<id:pk>/", views.WebhookEventDetailApi.as_view(), name="webhook-event-detail"),
 ]

@@ -57,10 +57,11 @@ class ConnectionTestApi(APIView):
         summary="Test a connection with one authenticated call to the provider",
         description="Records the outcome on the connection (status, last check, last error). A provider "
         "that refuses or does not answer is a 200 with `ok: false`: the test itself worked.",
-        request=None,
-        responses={200: serializers.ConnectionTestOutputSerializer, **error_responses(404)},
+        request=serializers.ConnectionTestInputSerializer,
+        responses={200: serializers.ConnectionTestOutputSerializer, **error_responses(400, 404)},
     )
     def post(self, request, pk: int):
+        serializers.ConnectionTestInputSerializer(data=request.data).is_valid(raise_exception=True)
         connection = connection_get(merchant=request.merchant, pk=pk)
         result = connection_test(connection=connection)
         output = {"ok": result.ok, "message": result.message, "connection": connection}
