@@ -35,7 +35,7 @@ def create_key(client, name="shop backend", role="manager") -> str:
     response = client.post(KEYS, {"name": name, "role": role})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    return re.search(r'data-testid="raw-key">(pd_[^<]+)<', response.content.decode()).group(1)
+    return re.search(r'data-testid="raw-key"[^>]*>(pd_[^<]+)<', response.content.decode()).group(1)
 
 
 def everything_stored() -> str:
