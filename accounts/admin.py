@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Customer, Membership, Merchant, User
+from accounts.models import ApiKey, Customer, Membership, Merchant, User
 from accounts.phones import InvalidPhone, phone_to_e164
+from accounts.services import api_key_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,3 +59,26 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["merchant"]
     search_fields = ["phone", "name", "email"]
     autocomplete_fields = ["merchant"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by owners on the API keys page, which shows the full key once;
+    staff can see and revoke them here, never add one (there would be no way to hand
+    the key over) nor see more than the prefix (only a hash is stored)."""
+
+    list_display = ["name", "display_prefix", "merchant", "role", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["role", "merchant"]
+    search_fields = ["name", "prefix", "merchant__name"]
+    fields = ["merchant", "name", "role", "display_prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")

@@ -1,4 +1,5 @@
-"""Users, merchants (the tenants), memberships with roles, and merchants' customers."""
+"""Users, merchants (the tenants), memberships with roles, merchants' API keys and
+merchants' customers."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.OWNER: 2}
 
 
+def role_allows(held: str, needed: str) -> bool:
+    """True when the role ``held`` is at least ``needed``."""
+    return ROLE_RANK[Role(held)] >= ROLE_RANK[Role(needed)]
+
+
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
@@ -65,7 +71,46 @@ class Membership(models.Model):
 
     def allows(self, role: str) -> bool:
         """True when this membership's role is at least ``role``."""
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+        return role_allows(self.role, role)
+
+
+class ApiKey(models.Model):
+    """A merchant's key for the REST API: ``pd_<prefix>_<secret>``, shown once.
+
+    Only ``prefix`` (public, the lookup) and the SHA-256 of the whole key are stored.
+    A fast hash is enough here, unlike for passwords: the secret is 256 random bits,
+    so there is nothing to guess from the hash, and a slow hash (PBKDF2) would cost
+    every API request a tenth of a second. The raw key is nowhere in the database.
+
+    A key acts with its own ``role``, chosen at creation: viewer or manager (the
+    default), never owner, so a leaked key can move money at most, not mint more keys,
+    change the team or rewrite connections."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MANAGER)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_sha256 = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self) -> str:
+        """What pages show of a key: enough to recognise it, nothing to use."""
+        return f"pd_{self.prefix}_…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class Customer(models.Model):

@@ -1,14 +1,24 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from accounts.forms import SwitchMerchantForm
+from accounts.forms import ApiKeyForm, InviteForm, RoleForm, SwitchMerchantForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Role
 from accounts.permissions import member_required
-from accounts.selectors import memberships_for, team_for
+from accounts.selectors import api_key_get, api_keys_for, membership_get, memberships_for, team_for
+from accounts.services import (
+    SettingsError,
+    api_key_create,
+    api_key_revoke,
+    member_invite,
+    member_remove,
+    member_role_change,
+)
 from providers.selectors import connections_for
 
 
@@ -68,4 +78,115 @@ def switch_merchant(request):
 
 @member_required(Role.OWNER)
 def team(request):
-    return render(request, "dashboard/team.html", {"members": team_for(merchant=request.merchant)})
+    return _team_page(request, InviteForm())
+
+
+# --- Settings: team and API keys (owners only) ----------------------------------------
+
+
+def _team_page(request, form):
+    members = team_for(merchant=request.merchant)
+    owners = sum(1 for m in members if m.role == Role.OWNER)
+    return render(
+        request,
+        "dashboard/team.html",
+        {"members": members, "form": form, "roles": Role.choices, "single_owner": owners == 1},
+    )
+
+
+@require_POST
+@member_required(Role.OWNER)
+def team_invite(request):
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = member_invite(
+                merchant=request.merchant,
+                email_or_username=form.cleaned_data["email_or_username"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+            )
+        except SettingsError as e:
+            form.add_error("email_or_username", str(e))
+        else:
+            membership = invitation.membership
+            sent = f" We emailed {membership.user.email} a link to choose a password." if invitation.new_user else ""
+            messages.success(
+                request, f"{membership.user.get_username()} joined as {membership.get_role_display()}.{sent}"
+            )
+            return redirect("accounts:team")
+    return _team_page(request, form)
+
+
+def _after_own_change(request, membership):
+    """Where to go after a change: an owner who stepped down can no longer see Team."""
+    if membership.user_id == request.user.pk and membership.role != Role.OWNER:
+        return redirect("accounts:dashboard")
+    return redirect("accounts:team")
+
+
+@require_POST
+@member_required(Role.OWNER)
+def team_member_role(request, pk: int):
+    membership = membership_get(merchant=request.merchant, pk=pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose owner, manager or viewer.")
+        return redirect("accounts:team")
+    try:
+        member_role_change(membership=membership, role=form.cleaned_data["role"])
+    except SettingsError as e:
+        messages.error(request, str(e))
+        return redirect("accounts:team")
+    messages.success(request, f"{membership.user.get_username()} is now {membership.get_role_display()}.")
+    return _after_own_change(request, membership)
+
+
+@require_POST
+@member_required(Role.OWNER)
+def team_member_remove(request, pk: int):
+    membership = membership_get(merchant=request.merchant, pk=pk)
+    try:
+        member_remove(membership=membership)
+    except SettingsError as e:
+        messages.error(request, str(e))
+        return redirect("accounts:team")
+    messages.success(request, f"{membership.user.get_username()} was removed from the team.")
+    if membership.user_id == request.user.pk:
+        return redirect("accounts:dashboard")
+    return redirect("accounts:team")
+
+
+@sensitive_variables("raw_key")
+@member_required(Role.OWNER)
+def api_keys(request):
+    """List and create keys. A new key's full text is in this one response only: it is
+    rendered straight from the POST (not through a redirect, which would have to keep
+    it in the session table) and the response is marked no-store."""
+    form = ApiKeyForm(request.POST or None)
+    created, raw_key = None, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, raw_key = api_key_create(
+                merchant=request.merchant, name=form.cleaned_data["name"], role=form.cleaned_data["role"],
+                created_by=request.user,
+            )
+        except SettingsError as e:
+            form.add_error(None, str(e))
+        else:
+            form = ApiKeyForm()
+    response = render(
+        request,
+        "dashboard/settings_api_keys.html",
+        {"keys": api_keys_for(merchant=request.merchant), "form": form, "created": created, "raw_key": raw_key},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@member_required(Role.OWNER)
+def api_key_revoke_view(request, pk: int):
+    api_key = api_key_revoke(api_key=api_key_get(merchant=request.merchant, pk=pk))
+    messages.success(request, f"Key “{api_key.name}” is revoked: calls with it now get 401.")
+    return redirect("accounts:api-keys")
