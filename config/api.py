@@ -122,7 +122,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """REST_FRAMEWORK's EXCEPTION_HANDLER: every exception becomes the one error shape."""
     if isinstance(exc, provider_errors.ProviderError):
         return _provider_error_response(exc)
-    set_rollback()
+    if _in_request_transaction(context):
+        set_rollback()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -138,6 +139,15 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return Response(
         error_body(code="server_error", message=SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR
     )
+
+
+def _in_request_transaction(context: dict) -> bool:
+    """False for views that opted out of ATOMIC_REQUESTS (``non_atomic_requests``): they
+    commit as they go (a payout's pending row, an idempotency key), so there is no
+    request transaction to roll back, and marking an outer one would poison it."""
+    view = context.get("view")
+    dispatch = getattr(type(view), "dispatch", None) if view is not None else None
+    return not getattr(dispatch, "_non_atomic_requests", None)
 
 
 def _api_exception_response(exc: exceptions.APIException) -> Response:
@@ -271,6 +281,8 @@ ERROR_EXAMPLES: dict[int, tuple[str, str, dict[str, Any]]] = {
     403: ("Role too low", "This needs the owner role.", {"code": "permission_denied"}),
     404: ("Not found (or another merchant's)", "Not found.", {"code": "not_found"}),
     405: ("Method not allowed", 'Method "DELETE" not allowed.', {"code": "method_not_allowed"}),
+    409: ("Idempotency key in use", "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+          {"code": "idempotency_key_in_use"}),
     422: ("Provider declined", "The payment provider declined the request.", {"code": "rejected"}),
     429: ("Too many requests", "Request was throttled.", {"code": "throttled"}),
     500: ("Server error", SERVER_ERROR_MESSAGE, {"code": "server_error"}),

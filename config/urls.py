@@ -15,6 +15,7 @@ admin.site.site_title = "Paydesk admin"
 # routes here; tests/api/test_cross_tenant.py then checks each one with a pk.
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("payments.api.urls")),
 ]
 
 urlpatterns = [

@@ -8,12 +8,12 @@ urlpatterns = [
     # Transactions: list, detail, export (payments/views/transactions.py).
     # EnigmaPay desk (payments/views/enigmapay.py).
     path("ibans/", enigmapay.iban_list, name="iban-list"),
-    path("ibans/refresh/<int:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),
-    path("ibans/<int:pk>/", enigmapay.iban_detail, name="iban-detail"),
+    path("ibans/refresh/<id:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),
+    path("ibans/<id:pk>/", enigmapay.iban_detail, name="iban-detail"),
     path("payouts/new/", enigmapay.payout_new, name="payout-new"),
     path("payouts/confirm/", enigmapay.payout_confirm, name="payout-confirm"),
     path("payouts/send/", enigmapay.payout_send, name="payout-send"),
-    path("payouts/<int:pk>/check/", enigmapay.payout_check, name="payout-check"),
+    path("payouts/<id:pk>/check/", enigmapay.payout_check, name="payout-check"),
     path("payment-links/new/", enigmapay.link_new, name="link-new"),
     path("enigmapay/settings/", enigmapay.dealer_settings, name="dealer-settings"),
 ]

@@ -176,6 +176,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": True},
+    # Two models have a "status": name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionStatusEnum": "payments.models.Status",
+        "ConnectionStatusEnum": "providers.models.ProviderConnection.Status",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------

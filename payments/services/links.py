@@ -91,8 +91,8 @@ def payment_link_create(*, connection: ProviderConnection, actor: Actor, usernam
         transition_apply(transaction=link, to_status=Status.FAILED, source=actor.source, actor=actor.label,
                          raw_status=str(e.code), note=e.message, from_provider=True, fields={"last_error": e.message})
         return link
-    PaymentLinkDetail.objects.filter(pk=detail.pk).update(order_id=result.order_id or "",
-                                                          payment_url=result.payment_url or "")
+    detail.order_id, detail.payment_url = result.order_id or "", result.payment_url or ""
+    detail.save(update_fields=["order_id", "payment_url"])
     external = str(result.transaction_id) if getattr(result, "transaction_id", None) is not None else ""
     transition_apply(transaction=link, to_status=Status.PENDING, source=actor.source,
                      fields={"external_id": external, "next_sync_at": timezone.now() + FIRST_SYNC_DELAY})

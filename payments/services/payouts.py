@@ -26,7 +26,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from payments.models import Kind, PayoutDetail, Status, Transaction
-from payments.services.balances import available_balance
+from payments.services.balances import available_balance, ibans_refresh
 from payments.services.common import Actor, checked_amount, with_reference
 from payments.transitions import transaction_note, transaction_record_created, transition_apply
 from providers.base.errors import (
@@ -186,7 +186,10 @@ def _find_by_reference(client, payout: Transaction):
     from payments.models import IbanAccount
 
     start = payout.created_at.date()
-    for account in IbanAccount.objects.filter(connection=payout.connection):
+    accounts = list(IbanAccount.objects.filter(connection=payout.connection))
+    if not accounts:  # never read yet: the history is per IBAN, so learn the IBANs first
+        accounts = ibans_refresh(connection=payout.connection)
+    for account in accounts:
         for row in client.iban_transactions(iban_id=account.external_id, start_date=start):
             if row.description and payout.reference in row.description:
                 return row

@@ -19,7 +19,29 @@ pytestmark = pytest.mark.django_db
 API_PREFIX = "api/v1/"
 METHODS = ("get", "post", "put", "patch", "delete")
 
+def _transaction(merchant, kind="payout"):
+    from decimal import Decimal
+
+    from payments.models import Transaction
+
+    connection = ConnectionFactory(merchant=merchant)
+    return Transaction.objects.create(merchant=merchant, connection=connection, provider="enigmapay", kind=kind,
+                                      amount=Decimal("10.00"), currency="TRY")
+
+
+def _iban(merchant):
+    from payments.models import IbanAccount
+
+    return IbanAccount.objects.create(merchant=merchant, connection=ConnectionFactory(merchant=merchant),
+                                      external_id=1, iban="TR560006200000000000000101")
+
+
 ROUTE_RECORDS = {
+    "api:iban-balances": _iban,
+    "api:transaction-detail": _transaction,
+    "api:payout-detail": _transaction,
+    "api:payout-check-status": _transaction,
+    "api:payment-link-detail": lambda merchant: _transaction(merchant, "payment_link"),
     "api:connection-detail": lambda merchant: ConnectionFactory(merchant=merchant),
     "api:connection-test": lambda merchant: ConnectionFactory(merchant=merchant),
     "api:webhook-event-detail": lambda merchant: webhook_event(ConnectionFactory(merchant=merchant)),
