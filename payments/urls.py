@@ -1,11 +1,14 @@
 from django.urls import path
 
-from payments.views import enigmapay
+from payments.views import enigmapay, transactions
 
 app_name = "payments"
 
 urlpatterns = [
     # Transactions: list, detail, export (payments/views/transactions.py).
+    path("transactions/", transactions.transaction_list, name="transaction-list"),
+    path("transactions/export.csv", transactions.transaction_export, name="transaction-export"),
+    path("transactions/<int:pk>/", transactions.transaction_detail, name="transaction-detail"),
     # EnigmaPay desk (payments/views/enigmapay.py).
     path("ibans/", enigmapay.iban_list, name="iban-list"),
     path("ibans/refresh/<id:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from static/, no CDN
     "django_celery_beat",
+    "django_filters",
     "accounts",
     "providers",
     "payments",

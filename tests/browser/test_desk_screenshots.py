@@ -1,0 +1,75 @@
+"""A real browser draws the home sections (charts from the vendored library), the
+filtered list and a detail page at desktop width; screenshots go to tests/artifacts/."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from tests.browser.test_dashboard_shell import sign_in
+from tests.factories import (
+    BalanceSnapshotFactory,
+    ConnectionFactory,
+    IbanAccountFactory,
+    MembershipFactory,
+    MerchantFactory,
+    PayoutDetailFactory,
+    TransactionEventFactory,
+    TransactionFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.urls("tests.browser.home_preview_urls")]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def seed():
+    merchant = MerchantFactory(name="Alpha Bazaar")
+    MembershipFactory(user=UserFactory(username="olga"), merchant=merchant, role=Role.OWNER)
+    enigmapay = ConnectionFactory(merchant=merchant, provider="enigmapay")
+    vospay = ConnectionFactory(merchant=merchant, provider="vospay")
+    now = timezone.now()
+    iban = IbanAccountFactory(merchant=merchant, connection=enigmapay, iban="TR330006100519786457841326",
+                              balance=Decimal("15420.75"), balance_at=now)
+    for day in range(14):
+        BalanceSnapshotFactory(iban=iban, balance=Decimal("12000.00") + day * 250, at=now - dt.timedelta(days=13 - day))
+    for n in range(40):
+        TransactionFactory(merchant=merchant, connection=vospay if n % 3 else enigmapay, kind="payment",
+                           currency="IDR" if n % 3 else "TRY", amount=Decimal("150.00") + n * 10,
+                           status="failed" if n % 7 == 0 else "succeeded", created_at=now - dt.timedelta(days=n % 20))
+    payout = PayoutDetailFactory(transaction=TransactionFactory(
+        merchant=merchant, connection=enigmapay, amount=Decimal("1250.50"), status="succeeded",
+        raw_status="COMPLETED", external_id="EP-9001", created_at=now - dt.timedelta(hours=2)))
+    TransactionEventFactory(transaction=payout.transaction, source="user", actor="olga", to_status="pending",
+                            note="Sent from the dashboard", at=now - dt.timedelta(hours=2))
+    TransactionEventFactory(transaction=payout.transaction, source="sync", from_status="pending",
+                            to_status="succeeded", raw_status="COMPLETED", at=now - dt.timedelta(hours=1))
+    return payout.transaction
+
+
+def test_screenshots_of_home_list_and_detail(page, live_server):
+    payout = seed()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, live_server, "olga")
+
+    page.goto(f"{live_server.url}/_preview/home/")
+    page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length === 3 && window.Chart"
+                           " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))")
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    assert page.get_by_test_id("balance").inner_text() == "15420.75 TRY"
+
+    page.goto(f"{live_server.url}/dashboard/transactions/?kind=payment&status=succeeded&amount_min=200")
+    page.screenshot(path=str(ARTIFACTS / "transactions-list.png"), full_page=True)
+    assert page.locator("[data-testid=transactions] tbody tr").count() > 0
+    assert page.locator("nav.sidenav [aria-current=page]").inner_text() == "Transactions"
+
+    page.goto(f"{live_server.url}/dashboard/transactions/?amount_min=ten")
+    assert "Enter a number." in page.get_by_test_id("error-amount_min").inner_text()
+
+    page.goto(f"{live_server.url}/dashboard/transactions/{payout.pk}/")
+    page.screenshot(path=str(ARTIFACTS / "transaction-detail.png"), full_page=True)
+    assert page.get_by_test_id("amount").inner_text() == "1250.50 TRY"
