@@ -19,6 +19,7 @@ from accounts.services import (
     member_remove,
     member_role_change,
 )
+from payments.selectors import home_context
 from providers.selectors import connections_for
 
 
@@ -61,6 +62,7 @@ def dashboard(request):
         {
             "connections": connections_for(merchant=request.merchant),
             "role_summary": ROLE_SUMMARY[Role(request.membership.role)],
+            **home_context(merchant=request.merchant),
         },
     )
 

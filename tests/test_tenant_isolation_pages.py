@@ -30,6 +30,17 @@ def iban(merchant):
     return IbanAccount.objects.create(merchant=merchant, connection=conn, external_id=1, iban="TR560006200000000000000101").pk
 
 
+def membership(merchant):
+    return MembershipFactory(merchant=merchant, role="manager").pk
+
+
+def api_key(merchant):
+    from accounts.services import api_key_create
+
+    key, _ = api_key_create(merchant=merchant, name="theirs", role="manager", created_by=None)
+    return key.pk
+
+
 # URL name → kwarg → how to make a record of a given merchant and return its id.
 RECORD_MAKERS = {
     "providers:connection-detail": {"pk": connection},
@@ -38,6 +49,9 @@ RECORD_MAKERS = {
     "payments:iban-detail": {"pk": iban},
     "payments:payout-check": {"pk": transaction},
     "payments:transaction-detail": {"pk": transaction},
+    "accounts:team-member-role": {"pk": membership},
+    "accounts:team-member-remove": {"pk": membership},
+    "accounts:api-key-revoke": {"pk": api_key},
 }
 # Kwargs that pick no merchant-scoped record (a provider name, a callback token).
 NOT_RECORDS = {"provider", "token"}

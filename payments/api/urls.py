@@ -8,6 +8,7 @@ urlpatterns = [
     path("ibans/", views.IbanListApi.as_view(), name="iban-list"),
     path("ibans/refresh/", views.IbanRefreshApi.as_view(), name="iban-refresh"),
     path("ibans/<id:pk>/balances/", views.IbanBalanceListApi.as_view(), name="iban-balances"),
+    path("transactions/", views.TransactionListApi.as_view(), name="transaction-list"),
     path("transactions/<id:pk>/", views.TransactionDetailApi.as_view(), name="transaction-detail"),
     path("payouts/", views.PayoutCreateApi.as_view(), name="payout-create"),
     path("payouts/<id:pk>/", views.PayoutDetailApi.as_view(), name="payout-detail"),

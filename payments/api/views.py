@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ from accounts.models import Role
 from config.api import CursorPage, error_body, error_responses
 from payments.api import serializers
 from payments.models import BalanceSnapshot, Kind, Status
-from payments.selectors import enigmapay_connections, iban_get, ibans_for, transaction_get
+from payments.selectors import enigmapay_connections, iban_get, ibans_for, transaction_filter, transaction_get
 from payments.services.balances import ibans_refresh
 from payments.services.common import Actor
 from payments.services.idempotency import IdempotencyConflict, fingerprint_of, idempotent_call
@@ -132,6 +133,40 @@ class IbanBalanceListApi(generics.ListAPIView):
 
 
 # -- transactions ----------------------------------------------------------------------------
+class TransactionCursor(CursorPage):
+    ordering = ("-created_at", "-id")
+
+
+class TransactionListApi(generics.ListAPIView):
+    """The list page's filters, through the same FilterSet (payments/filters.py)."""
+
+    permission_classes = [HasRole(Role.VIEWER)]
+    serializer_class = serializers.TransactionOutputSerializer
+    pagination_class = TransactionCursor
+
+    def get_queryset(self):
+        found = transaction_filter(merchant=self.request.merchant, data=self.request.query_params)
+        if not found.is_valid():
+            raise exceptions.ValidationError(found.errors)
+        return found.qs
+
+    @extend_schema(
+        operation_id="transactions_list", tags=["transactions"], summary="The merchant's transactions",
+        description="Newest first, keyset pages (`next` / `previous` cursors). `q` matches a whole reference, "
+                    "external id, IBAN, email or phone. Dates are whole days (YYYY-MM-DD).",
+        parameters=[
+            OpenApiParameter("q", str), OpenApiParameter("provider", str), OpenApiParameter("kind", str),
+            OpenApiParameter("status", str), OpenApiParameter("created_from", OpenApiTypes.DATE),
+            OpenApiParameter("created_to", OpenApiTypes.DATE), OpenApiParameter("amount_min", str),
+            OpenApiParameter("amount_max", str),
+            OpenApiParameter("limit", int, description="Rows per page, at most 200"),
+        ],
+        responses={200: serializers.TransactionOutputSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
 class TransactionDetailApi(APIView):
     permission_classes = [HasRole(Role.VIEWER)]
 

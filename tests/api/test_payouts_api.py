@@ -148,3 +148,17 @@ def test_concurrent_duplicates_move_money_once(merchant, enigmapay, sandbox):
             assert answer.json()["error"]["code"] == "idempotency_key_in_use"
     assert requests_to(sandbox, "enigmapay", "/send-money") == 1
     assert Transaction.objects.count() == 1
+
+
+def test_the_transaction_list_uses_the_pages_filters(merchant, enigmapay, sandbox):
+    client = key_client(merchant, Role.MANAGER)
+    made = [post(client, "/api/v1/payouts/", {**BODY, "amount": amount}, str(uuid.uuid4())).json()
+            for amount in ("10.00", "20.00", "30.00")]
+    listed = client.get("/api/v1/transactions/?amount_min=15&limit=1").json()
+    assert [r["reference"] for r in listed["results"]] == [made[2]["reference"]]
+    second = client.get(listed["next"]).json()
+    assert [r["reference"] for r in second["results"]] == [made[1]["reference"]] and second["next"] is None
+    found = client.get(f"/api/v1/transactions/?q={made[0]['reference'].lower()}").json()["results"]
+    assert [r["id"] for r in found] == [made[0]["id"]]
+    error = assert_error(client.get("/api/v1/transactions/?created_from=yesterday"), 400, "invalid")
+    assert "created_from" in error["fields"]

@@ -22,7 +22,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.urls("tests.browser.home_preview_urls")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -56,7 +56,7 @@ def test_screenshots_of_home_list_and_detail(page, live_server):
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, live_server, "olga")
 
-    page.goto(f"{live_server.url}/_preview/home/")
+    page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length === 3 && window.Chart"
                            " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))")
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
