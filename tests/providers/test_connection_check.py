@@ -1,7 +1,11 @@
 """The "test connection" action calls the provider's cheapest authenticated endpoint
 on the real sandbox and records the outcome on the connection."""
 
+import threading
+import time
+
 import pytest
+from django import db
 from django.urls import reverse
 
 from accounts.management.commands.seed_demo import sandbox_credentials
@@ -9,7 +13,9 @@ from accounts.models import Role
 from providers.models import ProviderConnection
 from providers.registry import PROVIDERS
 from providers.services import connection_test, connection_upsert
+from tests.conftest import arm_fault
 from tests.factories import MembershipFactory, MerchantFactory
+from tests.helpers import requests_to, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +72,67 @@ def test_owner_clicks_test_connection_and_sees_the_result(client, sandbox):
     page = client.post(reverse("providers:connection-test", args=[connection.pk]), follow=True).content.decode()
     assert 'data-testid="status">Healthy<' in page
     assert ProviderConnection.objects.get(pk=connection.pk).status == "healthy"
+
+
+def _owner_with_enigmapay(client, sandbox):
+    merchant = MerchantFactory()
+    client.force_login(MembershipFactory(merchant=merchant, role=Role.OWNER).user)
+    connection, _ = connection_upsert(
+        merchant=merchant, provider="enigmapay", mode="test",
+        base_url=sandbox.base_url("enigmapay"), credentials=sandbox_credentials("enigmapay"),
+    )
+    return connection
+
+
+@pytest.mark.django_db(transaction=True)  # no test-wide transaction: see the request's own
+def test_test_connection_calls_the_provider_outside_any_transaction(client, sandbox, monkeypatch):
+    """ATOMIC_REQUESTS is on; the "test connection" view opts out, so the provider call
+    runs in autocommit."""
+    connection = _owner_with_enigmapay(client, sandbox)
+    client_class = PROVIDERS["enigmapay"].client_class()
+    real_check = client_class.check
+    seen = []
+
+    def check(self):
+        seen.append(db.connection.in_atomic_block)
+        return real_check(self)
+
+    monkeypatch.setattr(client_class, "check", check)
+    page = client.post(reverse("providers:connection-test", args=[connection.pk]), follow=True).content.decode()
+    assert seen == [False]
+    assert 'data-testid="status">Healthy<' in page
+    assert ProviderConnection.objects.get(pk=connection.pk).status == "healthy"
+
+
+@pytest.mark.skipif(db.connection.vendor != "postgresql", reason="pg_stat_activity is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_no_session_is_idle_in_transaction_while_the_provider_is_slow(client, sandbox):
+    """Seen from the database: while a slow provider answers a "test connection", no
+    session of this database sits "idle in transaction"."""
+    connection = _owner_with_enigmapay(client, sandbox)
+    arm_fault(sandbox, "enigmapay", "*", "slow", delay=1.5)
+    outcome = {}
+
+    def press_test_connection():
+        try:
+            outcome["page"] = client.post(
+                reverse("providers:connection-test", args=[connection.pk]), follow=True
+            ).content.decode()
+        finally:
+            db.connections.close_all()
+
+    worker = threading.Thread(target=press_test_connection)
+    worker.start()
+    wait_for(lambda: requests_to(sandbox, "enigmapay", "/settings"), timeout=10)
+    states = []
+    while worker.is_alive():  # the sandbox is sleeping on the answer
+        with db.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT state FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            states.extend(row[0] for row in cursor.fetchall())
+        time.sleep(0.05)
+    worker.join()
+    assert len(states) >= 10  # really sampled during the wait
+    assert "idle in transaction" not in states
+    assert 'data-testid="status">Healthy<' in outcome["page"]
