@@ -42,7 +42,7 @@ class Money:
         A string is read only when it can mean one amount: "1234.50", or "1,234.50"
         and "1,234,567" with thousands groups. "12,5", "1,50" or "1,234" may be a
         decimal comma (12.5, 1.50, 1.234 where the comma is the decimal mark), so they
-        are refused rather than read a hundred or a thousand times too large."""
+        are refused rather than read ten to a thousand times too large."""
         if isinstance(value, bool | float) or value is None:
             raise InvalidAmount(f"Not an exact amount: {value!r}")
         if isinstance(value, str):
