@@ -285,10 +285,14 @@ def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
     Call it outside any transaction (views opt out of ``ATOMIC_REQUESTS``): the call may
     wait seconds on the provider, and a transaction held open that long pins a database
     connection, and any lock it took, for nothing. The outcome is one UPDATE in
-    autocommit."""
+    autocommit. The base URL is checked again first (``providers.addresses``): a row saved
+    before the rules, or a host name that now resolves inside, is not called."""
     try:
+        addresses.check_base_url(connection.base_url, live=connection.mode == ProviderConnection.Mode.LIVE)
         detail = client_for(connection, timeouts=CHECK_TIMEOUTS, retry=NO_RETRY).check()
         result = ConnectionCheck(True, detail or "Connection works.")
+    except addresses.UnsafeBaseURL as e:
+        result = ConnectionCheck(False, str(e))
     except ProviderError as e:
         result = ConnectionCheck(False, e.message)
     except crypto.DecryptionError as e:

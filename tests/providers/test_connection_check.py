@@ -14,7 +14,7 @@ from providers.models import ProviderConnection
 from providers.registry import PROVIDERS
 from providers.services import connection_test, connection_upsert
 from tests.conftest import arm_fault
-from tests.factories import MembershipFactory, MerchantFactory
+from tests.factories import ConnectionFactory, MembershipFactory, MerchantFactory
 from tests.helpers import requests_to, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +136,16 @@ def test_no_session_is_idle_in_transaction_while_the_provider_is_slow(client, sa
     assert len(states) >= 10  # really sampled during the wait
     assert "idle in transaction" not in states
     assert 'data-testid="status">Healthy<' in outcome["page"]
+
+
+def test_a_stored_live_connection_to_a_refused_address_is_not_called(sandbox):
+    """Saved before the address rules (or its host now resolves inside): the check
+    refuses to call it and says why."""
+    connection = ConnectionFactory(mode="live", base_url=sandbox.base_url("enigmapay"))
+    result = connection_test(connection=connection)
+    assert not result.ok
+    assert result.message == "A live connection must use https://."
+    assert requests_to(sandbox, "enigmapay", "/settings") == 0
+    connection.refresh_from_db()
+    assert connection.status == ProviderConnection.Status.FAILING
+    assert connection.last_error == "A live connection must use https://."
