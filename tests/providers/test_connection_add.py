@@ -147,3 +147,9 @@ def test_the_form_limits_credential_length_and_does_not_echo_it(client):
     assert "s" * 513 not in page
     assert 'maxlength="512"' in page
     assert not ProviderConnection.objects.exists()
+
+
+def test_the_add_page_says_what_a_live_base_url_needs(client):
+    _owner(client, MerchantFactory())
+    page = client.get(reverse("providers:connection-create", args=["enkash"])).content.decode()
+    assert "A live connection needs an <code>https://</code> base URL on a public host" in page
