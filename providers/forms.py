@@ -4,6 +4,7 @@ from django import forms
 
 from providers.models import ProviderConnection
 from providers.registry import get_spec
+from providers.services import BASE_URL_MAX_LENGTH, CREDENTIAL_MAX_LENGTH
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -32,7 +33,7 @@ class ConnectionForm(forms.Form):
     never rendered back, and a blank one keeps the stored value."""
 
     mode = forms.ChoiceField(choices=ProviderConnection.Mode.choices)
-    base_url = forms.URLField(label="Base URL", max_length=300, assume_scheme="https")
+    base_url = forms.URLField(label="Base URL", max_length=BASE_URL_MAX_LENGTH, assume_scheme="https")
 
     def __init__(self, *args, provider: str, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +49,7 @@ class ConnectionForm(forms.Form):
                 label=name.replace("_", " ").capitalize(),
                 required=required,
                 strip=True,
+                max_length=CREDENTIAL_MAX_LENGTH,
                 help_text=help_text,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
             )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Merchant
-from providers import crypto
+from providers import addresses, crypto
 from providers.base.client import NO_RETRY, ProviderClient, RetryPolicy, Timeouts, build_session
 from providers.base.errors import ProviderError
 from providers.models import ProviderConnection
@@ -26,7 +26,17 @@ class ConnectionInputError(ValueError):
     """A connection request that cannot be saved; the message says what to fix."""
 
 
-def _validate_base_url(base_url: str) -> str:
+# The model's column width: a longer URL would fail at the database, not here.
+BASE_URL_MAX_LENGTH = ProviderConnection._meta.get_field("base_url").max_length
+# Far above any provider's real key length, far below what would bloat a row or a log.
+CREDENTIAL_MAX_LENGTH = 512
+
+
+def _validate_base_url(base_url: str, *, mode: str) -> str:
+    """The normalised base URL, or ConnectionInputError. Resolves the host name (see
+    ``providers.addresses``): call it outside any transaction."""
+    if len(base_url) > BASE_URL_MAX_LENGTH:
+        raise ConnectionInputError(f"The base URL is longer than {BASE_URL_MAX_LENGTH} characters.")
     try:
         URLValidator(schemes=["http", "https"], message="")(base_url)
     except ValidationError:
@@ -35,6 +45,10 @@ def _validate_base_url(base_url: str) -> str:
     if parts.username or parts.password:
         # Not echoed: the URL holds a password, which would then be shown everywhere.
         raise ConnectionInputError("The base URL must not carry a user name or password; use credentials.")
+    try:
+        addresses.check_base_url(base_url, live=mode == ProviderConnection.Mode.LIVE)
+    except addresses.UnsafeBaseURL as e:
+        raise ConnectionInputError(str(e)) from None
     return base_url.rstrip("/")
 
 
@@ -49,6 +63,11 @@ def _validate_credentials(provider: str, credentials: dict[str, str], *, partial
     empty = sorted(name for name, value in credentials.items() if not value)
     if empty:
         raise ConnectionInputError(f"Credential {', '.join(empty)} is empty.")
+    too_long = sorted(name for name, value in credentials.items() if len(value) > CREDENTIAL_MAX_LENGTH)
+    if too_long:
+        raise ConnectionInputError(
+            f"Credential {', '.join(too_long)} is longer than {CREDENTIAL_MAX_LENGTH} characters."
+        )
     if not partial:
         missing = [name for name in spec.required_credentials if name not in credentials]
         if missing:
@@ -68,8 +87,9 @@ def connection_validate(
     (or None), the normalised base URL and the credentials as they would be stored: on
     update, those given replace the stored ones of the same name and the others stay."""
     _validate_choices(provider, mode)
-    existing = ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()
-    base_url, merged = _checked(existing, provider=provider, mode=mode, base_url=base_url, credentials=credentials)
+    base_url = _validate_base_url(base_url, mode=mode)
+    existing = _existing_connection(merchant=merchant, provider=provider, mode=mode)
+    merged = _merged(existing, provider=provider, mode=mode, credentials=credentials)
     return existing, base_url, merged
 
 
@@ -81,11 +101,10 @@ def _validate_choices(provider: str, mode: str) -> None:
 
 
 @sensitive_variables("credentials", "merged")
-def _checked(
-    existing: ProviderConnection | None, *, provider: str, mode: str, base_url: str, credentials: dict[str, str]
-) -> tuple[str, dict[str, str]]:
-    """The normalised base URL and the merged credentials, or ConnectionInputError."""
-    base_url = _validate_base_url(base_url)
+def _merged(
+    existing: ProviderConnection | None, *, provider: str, mode: str, credentials: dict[str, str]
+) -> dict[str, str]:
+    """The credentials as they would be stored, or ConnectionInputError."""
     _validate_credentials(provider, credentials, partial=existing is not None)
     merged = dict(credentials)
     if existing is not None:
@@ -94,7 +113,7 @@ def _checked(
             merged = {**existing.credentials, **credentials}
         _validate_credentials(provider, merged, partial=False)
     _validate_mode(provider, mode, merged)
-    return base_url, merged
+    return merged
 
 
 def _validate_mode(provider: str, mode: str, credentials: dict[str, str]) -> None:
@@ -107,6 +126,55 @@ def _validate_mode(provider: str, mode: str, credentials: dict[str, str]) -> Non
         )
 
 
+class ConnectionExists(ConnectionInputError):
+    """An "add" for a connection that is already there. Adding never overwrites: the
+    connection that is there stays as it is, and changing it happens on its own page."""
+
+    def __init__(self, connection: ProviderConnection) -> None:
+        self.connection = connection
+        super().__init__(
+            f"There is already a connection to {connection.spec.label} in {connection.mode} mode; "
+            "what you entered was not saved. Update or rotate its secrets here."
+        )
+
+
+@sensitive_variables("credentials")
+def connection_create(
+    *,
+    merchant: Merchant,
+    provider: str,
+    mode: str,
+    base_url: str,
+    credentials: dict[str, str],
+) -> ProviderConnection:
+    """Add the (merchant, provider, mode) connection. If it exists, or another request
+    adds it first (even at the same moment: the unique constraint decides), raise
+    ConnectionExists with the one that is there; never turn the add into an update."""
+    _validate_choices(provider, mode)
+    _refuse_existing(merchant=merchant, provider=provider, mode=mode)
+    base_url = _validate_base_url(base_url, mode=mode)
+    merged = _merged(None, provider=provider, mode=mode, credentials=credentials)
+    connection = ProviderConnection(merchant=merchant, provider=provider, mode=mode, base_url=base_url)
+    connection.credentials = merged
+    try:
+        with transaction.atomic():
+            connection.save(force_insert=True)
+    except IntegrityError:
+        _refuse_existing(merchant=merchant, provider=provider, mode=mode)
+        raise  # some other constraint: not ours to explain
+    return connection
+
+
+def _refuse_existing(*, merchant: Merchant, provider: str, mode: str) -> None:
+    existing = _existing_connection(merchant=merchant, provider=provider, mode=mode)
+    if existing is not None:
+        raise ConnectionExists(existing)
+
+
+def _existing_connection(*, merchant: Merchant, provider: str, mode: str) -> ProviderConnection | None:
+    return ProviderConnection.objects.filter(merchant=merchant, provider=provider, mode=mode).first()
+
+
 @sensitive_variables("credentials", "merged")
 def connection_upsert(
     *,
@@ -117,8 +185,12 @@ def connection_upsert(
     credentials: dict[str, str],
 ) -> tuple[ProviderConnection, bool]:
     """Create the (merchant, provider, mode) connection, or update it (see
-    ``connection_validate`` for how credentials merge). An update that changes nothing
-    leaves the row, and its last check, as they were."""
+    ``connection_validate`` for how credentials merge): for scripts and admin, which
+    say "make it so". Pages that add use ``connection_create``, which never updates.
+    An update that changes nothing leaves the row, and its last check, as they were."""
+    _validate_choices(provider, mode)
+    # Before the transaction: it resolves the host name, which may take a while.
+    base_url = _validate_base_url(base_url, mode=mode)
     try:
         return _connection_save(
             merchant=merchant, provider=provider, mode=mode, base_url=base_url, credentials=credentials
@@ -133,12 +205,9 @@ def connection_upsert(
 
 @sensitive_variables("credentials", "merged")
 def _connection_save(*, merchant, provider, mode, base_url, credentials) -> tuple[ProviderConnection, bool]:
-    _validate_choices(provider, mode)
     with transaction.atomic():
         existing = _locked_connection(merchant=merchant, provider=provider, mode=mode)
-        base_url, merged = _checked(
-            existing, provider=provider, mode=mode, base_url=base_url, credentials=credentials
-        )
+        merged = _merged(existing, provider=provider, mode=mode, credentials=credentials)
         if existing is not None and existing.base_url == base_url and _same_credentials(existing, merged):
             return existing, False
         connection = existing or ProviderConnection(merchant=merchant, provider=provider, mode=mode)
@@ -211,10 +280,19 @@ class ConnectionCheck:
 
 
 def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
-    """Make one cheap authenticated call and record the outcome on the connection."""
+    """Make one cheap authenticated call and record the outcome on the connection.
+
+    Call it outside any transaction (views opt out of ``ATOMIC_REQUESTS``): the call may
+    wait seconds on the provider, and a transaction held open that long pins a database
+    connection, and any lock it took, for nothing. The outcome is one UPDATE in
+    autocommit. The base URL is checked again first (``providers.addresses``): a row saved
+    before the rules, or a host name that now resolves inside, is not called."""
     try:
+        addresses.check_base_url(connection.base_url, live=connection.mode == ProviderConnection.Mode.LIVE)
         detail = client_for(connection, timeouts=CHECK_TIMEOUTS, retry=NO_RETRY).check()
         result = ConnectionCheck(True, detail or "Connection works.")
+    except addresses.UnsafeBaseURL as e:
+        result = ConnectionCheck(False, str(e))
     except ProviderError as e:
         result = ConnectionCheck(False, e.message)
     except crypto.DecryptionError as e:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -9,10 +10,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import member_required
+from providers import services
 from providers.forms import ConnectionForm
 from providers.registry import PROVIDERS
-from providers.selectors import connection_find, connection_get, connections_for
-from providers.services import ConnectionInputError, connection_test, connection_upsert
+from providers.selectors import connection_get, connections_for
+from providers.services import ConnectionExists, ConnectionInputError, connection_test, connection_upsert
 
 
 def _callback_url(connection) -> str:
@@ -67,19 +69,19 @@ def connection_create(request, provider: str):
         raise Http404("Unknown provider.")
     form = ConnectionForm(request.POST or None, provider=provider, initial={"mode": "test"})
     if request.method == "POST" and form.is_valid():
-        existing = connection_find(merchant=request.merchant, provider=provider, mode=form.cleaned_data["mode"])
-        if existing is not None:
-            # Adding never overwrites: changing a connection happens on its own page.
-            messages.error(request, f"There is already a {existing}. Update or rotate its secrets here.")
-            return redirect("providers:connection-detail", pk=existing.pk)
         try:
-            connection, _ = connection_upsert(
+            # services.connection_create: this view has the same name.
+            connection = services.connection_create(
                 merchant=request.merchant,
                 provider=provider,
                 mode=form.cleaned_data["mode"],
                 base_url=form.cleaned_data["base_url"],
                 credentials=form.credentials(),
             )
+        except ConnectionExists as e:
+            # Adding never overwrites, not even when two adds race: the first one wins.
+            messages.error(request, str(e))
+            return redirect("providers:connection-detail", pk=e.connection.pk)
         except ConnectionInputError as e:
             form.add_error(None, str(e))
         else:
@@ -88,6 +90,9 @@ def connection_create(request, provider: str):
     return render(request, "providers/connection_form.html", {"form": form, "spec": PROVIDERS[provider]})
 
 
+# Outside the request transaction: the provider call may take seconds, and an open
+# transaction would sit "idle in transaction" all that time (see connection_test).
+@transaction.non_atomic_requests
 @require_POST
 @member_required(Role.OWNER)
 def connection_check(request, pk: int):

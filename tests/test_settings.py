@@ -140,3 +140,57 @@ def test_production_passes_deploy_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "sqlite:////tmp/paydesk-prod.sqlite3"),
+        ("DATABASE_URL", "sqlite://:memory:"),
+        ("CELERY_BROKER_URL", "filesystem://"),
+        ("CELERY_BROKER_URL", "MEMORY://"),
+        ("CELERY_BROKER_URL", "sqla+sqlite:////tmp/broker.sqlite3"),
+        ("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0;memory://"),
+    ],
+)
+def test_production_refuses_sqlite_and_single_machine_brokers(name, value):
+    result = _run("print('started')", "config.settings.production", **{**PROD_ENV, name: value})
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert name in result.stderr
+
+
+def test_production_accepts_rabbitmq_and_redis_failover():
+    for broker in ("amqps://user:pw@mq.internal:5671//", "redis://a:6379/0;redis://b:6379/0"):
+        result = _run("print(settings.CELERY_BROKER_URL)", "config.settings.production",
+                      **{**PROD_ENV, "CELERY_BROKER_URL": broker})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == broker
+
+
+def test_production_trusts_x_forwarded_proto_only_when_told_a_proxy_sets_it():
+    show = "print(settings.SECURE_PROXY_SSL_HEADER)"
+    default = _run(show, "config.settings.production", **PROD_ENV)
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.strip() == "None"
+    trusted = _run(show, "config.settings.production", **PROD_ENV, DJANGO_TRUST_X_FORWARDED_PROTO="true")
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_production_never_reads_a_dot_env_file():
+    """A .env left on a server (say, a developer's, with DEBUG on and a test key) changes
+    nothing: production sees only its environment, and what is missing there is missing."""
+    env_file = ROOT / ".env"
+    assert not env_file.exists(), "a developer .env would make this test meaningless"
+    env_file.write_text("DJANGO_ALLOWED_HOSTS=paydesk.example.com\nDJANGO_TRUST_X_FORWARDED_PROTO=true\n")
+    try:
+        without_hosts = {k: v for k, v in PROD_ENV.items() if k != "DJANGO_ALLOWED_HOSTS"}
+        missing = _run("print('started')", "config.settings.production", **without_hosts)
+        loaded = _run("print(settings.SECURE_PROXY_SSL_HEADER)", "config.settings.production", **PROD_ENV)
+    finally:
+        env_file.unlink()
+    assert missing.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in missing.stderr
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "None"

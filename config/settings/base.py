@@ -13,8 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-# A .env file is a convenience for local work; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# No .env here: local.py reads it (a convenience for local work); production must see
+# only its real environment, so that a stray file on a server changes nothing.
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")

@@ -1,6 +1,9 @@
-"""Production: every secret must come from the environment; there are no defaults.
+"""Production: every secret must come from the environment; there are no defaults,
+and no ``.env`` file is read (base.py reads none; only local.py does).
 Refuses to start if DJANGO_SECRET_KEY, FIELD_ENCRYPTION_KEYS, DATABASE_URL,
-CELERY_BROKER_URL or DJANGO_ALLOWED_HOSTS is missing, empty or unusable."""
+CELERY_BROKER_URL or DJANGO_ALLOWED_HOSTS is missing, empty or unusable: SQLite and
+brokers that live inside one process or one machine (memory, filesystem, SQL) are
+refused, since several web and Celery workers must share them."""
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -14,6 +17,10 @@ from config.settings.base import (
     SECRET_KEY,
     env,
 )
+
+# Redis and RabbitMQ, as kombu names their transports.
+# https://docs.celeryq.dev/projects/kombu/en/stable/userguide/connections.html#urls
+_BROKER_SCHEMES = {"redis", "rediss", "redis+socket", "sentinel", "amqp", "amqps", "pyamqp", "librabbitmq"}
 
 # The public development keys of local.py and test.py: never good enough here.
 _PUBLIC_KEYS = {
@@ -42,11 +49,20 @@ for _key in FIELD_ENCRYPTION_KEYS:
         _refuse("FIELD_ENCRYPTION_KEYS", "holds a value that is not a Fernet key.")
 if DATABASES["default"].get("ENGINE", "").endswith("dummy") or not DATABASES["default"].get("NAME"):
     _refuse("DATABASE_URL", "must point at the production database.")
-if not CELERY_BROKER_URL.strip() or CELERY_BROKER_URL.startswith(("memory://", "filesystem://")):
-    _refuse("CELERY_BROKER_URL", "must point at Redis or RabbitMQ.")
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _refuse("DATABASE_URL", "must point at PostgreSQL, not SQLite (one file cannot serve several workers).")
+# Several brokers may be listed for failover, separated by ";".
+_broker_schemes = {url.strip().partition("://")[0].lower() for url in CELERY_BROKER_URL.split(";")}
+if not CELERY_BROKER_URL.strip() or not _broker_schemes <= _BROKER_SCHEMES:
+    _refuse("CELERY_BROKER_URL", "must point at Redis or RabbitMQ (redis://, rediss://, amqp://, amqps://).")
 
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto says "this came in over https" only if a proxy in front sets it
+# and strips what clients send; otherwise any client could claim https. So it is
+# trusted only when the deployment says so.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 # ISO 4217 minor units of the currencies Paydesk handles. IDR has two minor units in
 # ISO 4217 but is settled in whole rupiah; Vospay amounts are whole numbers.
 CURRENCY_EXPONENTS = {"SDG": 2, "TRY": 2, "IDR": 0, "AUD": 2, "INR": 2}
+
+
+# What an amount written as text may look like: digits with a decimal point, or the
+# same with the whole part in thousands groups of three ("1,234,567.50"). Only ASCII
+# digits: Decimal() would also read other scripts' digits, and no wire sends those.
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+_GROUPED = re.compile(r"-?[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
 
 
 class InvalidAmount(ValueError):
@@ -29,13 +37,20 @@ class Money:
     def parse(cls, value: object, currency: str) -> Money:
         """From an upstream number (int or Decimal: the client parses JSON numbers with
         a fraction as Decimal) or string. A float is refused: it may already have lost
-        digits."""
+        digits.
+
+        A string is read only when it can mean one amount: "1234.50", or "1,234.50"
+        and "1,234,567" with thousands groups. "12,5", "1,50" or "1,234" may be a
+        decimal comma (12.5, 1.50, 1.234 where the comma is the decimal mark), so they
+        are refused rather than read ten to a thousand times too large."""
         if isinstance(value, bool | float) or value is None:
             raise InvalidAmount(f"Not an exact amount: {value!r}")
-        try:
-            amount = Decimal(str(value).replace(",", "") if isinstance(value, str) else str(value))
-        except InvalidOperation as e:
-            raise InvalidAmount(f"Not an amount: {value!r}") from e
+        if isinstance(value, str):
+            amount = _decimal_from_text(value)
+        elif isinstance(value, int | Decimal):
+            amount = Decimal(value)
+        else:
+            raise InvalidAmount(f"Not an amount: {value!r}")
         if not amount.is_finite():
             raise InvalidAmount(f"Not an amount: {value!r}")
         return cls(amount, currency)
@@ -72,3 +87,17 @@ class Money:
         except InvalidAmount:
             return False
         return True
+
+
+def _decimal_from_text(text: str) -> Decimal:
+    if _PLAIN.fullmatch(text):
+        return Decimal(text)
+    # A single group with no decimal point ("1,234") is as likely a decimal comma.
+    if _GROUPED.fullmatch(text) and (text.count(",") > 1 or "." in text):
+        return Decimal(text.replace(",", ""))
+    if "," in text:
+        raise InvalidAmount(
+            f"Ambiguous amount {text!r}: write it with a decimal point, and commas only "
+            "between thousands (1,234.50)"
+        )
+    raise InvalidAmount(f"Not an amount: {text!r}")

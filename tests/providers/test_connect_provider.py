@@ -8,10 +8,12 @@ from django.core.management.base import CommandError
 
 from providers.models import ProviderConnection
 from tests.factories import MerchantFactory
+from tests.providers.dns_support import install_fake_dns
 
 pytestmark = pytest.mark.django_db
 
 URL = "http://127.0.0.1:8100/enigmapay/api/dealer"
+LIVE_URL = "https://api.provider.example/v1"  # resolves to a public address through fake_dns
 
 
 def connect(*args) -> str:
@@ -47,9 +49,19 @@ def test_running_again_updates_and_keeps_other_credentials(merchant):
     assert connection.base_url == URL  # trailing slash normalised
 
 
-def test_same_provider_in_live_mode_is_a_second_connection(merchant):
+@pytest.fixture
+def fake_dns(monkeypatch):
+    return install_fake_dns(monkeypatch)
+
+
+@pytest.fixture
+def public_host(fake_dns):
+    fake_dns["api.provider.example"] = ["93.184.215.14"]
+
+
+def test_same_provider_in_live_mode_is_a_second_connection(merchant, public_host):
     connect("acme", "enayapay", "--base-url", URL, "--credential", "api_key=k-test-0001")
-    connect("acme", "enayapay", "--base-url", URL, "--mode", "live", "--credential", "api_key=k-live-0002")
+    connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-live-0002")
     assert sorted(ProviderConnection.objects.values_list("mode", flat=True)) == ["live", "test"]
 
 
@@ -131,9 +143,64 @@ def test_concurrent_first_creates_end_in_one_connection(merchant):
     assert ProviderConnection.objects.get().credentials == {"api_key": "ours-0001"}
 
 
-def test_eoneopay_live_key_on_a_test_connection_is_refused(merchant):
+def test_eoneopay_live_key_on_a_test_connection_is_refused(merchant, public_host):
     with pytest.raises(CommandError, match="live-mode credentials, but the connection is in test mode"):
         connect("acme", "eoneopay", "--base-url", URL, "--credential", "secret_key=sk_live_not_for_tests_0001")
-    connect("acme", "eoneopay", "--base-url", URL, "--mode", "live", "--credential",
+    connect("acme", "eoneopay", "--base-url", LIVE_URL, "--mode", "live", "--credential",
             "secret_key=sk_live_not_for_tests_0001")
     assert ProviderConnection.objects.get(provider="eoneopay").mode == "live"
+
+
+@pytest.mark.parametrize(
+    ("mode", "base_url", "message"),
+    [
+        ("live", "http://api.provider.example/v1", "A live connection must use https://."),
+        ("live", "https://127.0.0.1:8100/enayapay", "points at 127.0.0.1, a loopback address"),
+        ("live", "https://localhost:8100/enayapay", "points at localhost (127.0.0.1), a loopback address"),
+        ("live", "https://[::1]/enayapay", "points at ::1, a loopback address"),
+        ("live", "https://10.1.2.3/enayapay", "points at 10.1.2.3, a private or reserved address"),
+        ("live", "https://192.168.0.10/enayapay", "points at 192.168.0.10, a private or reserved address"),
+        ("live", "https://internal.provider.example/v1", "(172.16.5.5), a private or reserved address"),
+        ("live", "https://169.254.169.254/latest", "points at 169.254.169.254, a cloud metadata address"),
+        ("test", "http://169.254.169.254/latest", "points at 169.254.169.254, a cloud metadata address"),
+        ("test", "http://169.254.10.1/x", "points at 169.254.10.1, a link-local address"),
+        ("test", "http://[fe80::1]/x", "points at fe80::1, a link-local address"),
+        ("live", "https://nowhere.provider.example/v1", "The host nowhere.provider.example could not be resolved"),
+    ],
+)
+def test_unsafe_base_urls_are_refused_with_the_reason(merchant, fake_dns, mode, base_url, message):
+    fake_dns["internal.provider.example"] = ["93.184.215.14", "172.16.5.5"]  # one bad answer is enough
+    fake_dns["nowhere.provider.example"] = []
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", base_url, "--mode", mode, "--credential", "api_key=k-0001")
+    assert message in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+
+def test_test_mode_may_point_at_the_local_sandboxes(merchant):
+    connect("acme", "enayapay", "--base-url", "http://localhost:8100/enayapay/api/v2.1", "--credential", "api_key=k-1")
+    connect("acme", "enigmapay", "--base-url", URL, "--credential", "api_key=k-2", "--credential", "secret_key=s-2")
+    assert ProviderConnection.objects.count() == 2
+
+
+def test_a_live_connection_is_refused_when_its_host_later_points_inside(merchant, fake_dns):
+    fake_dns["api.provider.example"] = ["93.184.215.14"]
+    connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-0001")
+    fake_dns["api.provider.example"] = ["::ffff:127.0.0.1"]  # IPv4-mapped loopback
+    with pytest.raises(CommandError, match=r"api.provider.example \(127.0.0.1\), a loopback address"):
+        connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-0002")
+    assert ProviderConnection.objects.get().credentials == {"api_key": "k-0001"}
+
+
+def test_an_overlong_credential_is_refused_without_echoing_it(merchant):
+    value = "k" * 600
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", URL, "--credential", f"api_key={value}")
+    assert "Credential api_key is longer than 512 characters" in str(excinfo.value)
+    assert value not in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+
+def test_an_overlong_base_url_is_refused(merchant):
+    with pytest.raises(CommandError, match="longer than 300 characters"):
+        connect("acme", "enayapay", "--base-url", URL + "/" + "x" * 300, "--credential", "api_key=k-0001")
