@@ -182,7 +182,7 @@ def iban_balances(*, merchant: Merchant, since: dt.date) -> list[dict]:
     snapshots = BalanceSnapshot.objects.filter(at__gte=_start_of(since)).order_by("at", "id")
     ibans = IbanAccount.objects.filter(merchant=merchant).prefetch_related(
         Prefetch("snapshots", queryset=snapshots, to_attr="history")
-    ).order_by("iban")
+    ).order_by("-active", "iban")
     return [
         {
             "account": iban,

@@ -38,12 +38,15 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     assert not Merchant.objects.exists()
 
 
-def test_seed_demo_run_again_leaves_what_a_user_changed_and_says_so():
+def test_seed_demo_run_again_leaves_what_a_user_changed_and_says_so(monkeypatch):
     from io import StringIO
 
     from django.contrib.auth import get_user_model
 
     from providers.services import connection_upsert
+    from tests.providers.dns_support import install_fake_dns
+
+    install_fake_dns(monkeypatch)["www.enigmapay.net"] = ["93.184.216.34"]  # no network here
 
     call_command("seed_demo", "--quiet", "--force", "--sandbox-url", "http://127.0.0.1:8100")
     enigma = ProviderConnection.objects.get(merchant__slug="demo", provider="enigmapay")
