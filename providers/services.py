@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from cryptography.fernet import InvalidToken
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -304,6 +305,23 @@ def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
     )
     connection.refresh_from_db()
     return result
+
+
+def webhook_bodies_rotate_keys() -> int:
+    """Re-encrypt every stored callback body under the first configured key, so that the
+    old key can be removed without losing the evidence of what providers sent."""
+    from providers.models import WebhookEvent
+
+    count = 0
+    stored = WebhookEvent.objects.exclude(body_encrypted=b"").order_by("pk")
+    for pk, token in stored.values_list("pk", "body_encrypted").iterator(chunk_size=500):
+        try:
+            rotated = crypto.fernet().rotate(bytes(token))
+        except InvalidToken as e:
+            raise crypto.DecryptionError(f"Callback #{pk} cannot be decrypted with the configured keys.") from e
+        WebhookEvent.objects.filter(pk=pk).update(body_encrypted=rotated)
+        count += 1
+    return count
 
 
 def connections_rotate_keys() -> int:

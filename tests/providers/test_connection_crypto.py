@@ -1,5 +1,7 @@
 """Credentials are encrypted at rest with MultiFernet and survive key rotation."""
 
+from io import StringIO
+
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
@@ -80,3 +82,22 @@ def test_callback_tokens_are_unguessable_and_unique():
     tokens = {ConnectionFactory(merchant=MerchantFactory()).callback_token for _ in range(5)}
     assert len(tokens) == 5
     assert all(len(t) >= 40 for t in tokens)
+
+
+def test_rotation_re_encrypts_stored_callback_bodies_too(settings):
+    from providers.callbacks import webhook_event_receive
+    from providers.models import WebhookEvent
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
+    connection = ConnectionFactory()
+    body = b'{"transaction_id": 5001, "status": "Completed", "note": "\x00"}'
+    webhook_event_receive(connection=connection, headers={}, body=body, remote_addr="127.0.0.1")
+
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    out = StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "1 callback body" in out.getvalue()
+
+    settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key is removed: the evidence stays readable
+    assert WebhookEvent.objects.get().raw_body() == body
