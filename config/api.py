@@ -194,8 +194,13 @@ def _flatten(detail: Any, path: str = "") -> dict[str, list[str]]:
     return {path: messages} if messages else {}
 
 
+def provider_error_status(exc: provider_errors.ProviderError) -> int:
+    """The HTTP status for a provider error, by its class (the table above)."""
+    return next(code for kind, code in PROVIDER_ERROR_STATUS if isinstance(exc, kind))
+
+
 def _provider_error_response(exc: provider_errors.ProviderError) -> Response:
-    http_status = next(code for kind, code in PROVIDER_ERROR_STATUS if isinstance(exc, kind))
+    http_status = provider_error_status(exc)
     headers = {"Retry-After": UNAVAILABLE_RETRY_AFTER} if http_status == status.HTTP_503_SERVICE_UNAVAILABLE else {}
     logger.info("API answered %s for %s", http_status, exc)
     return Response(error_body(code=exc.code, message=exc.message), status=http_status, headers=headers)

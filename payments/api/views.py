@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import HasRole
 from accounts.models import Role
-from config.api import CursorPage, error_body, error_responses
+from config.api import CursorPage, error_body, error_responses, provider_error_status
 from payments.api import serializers
 from payments.models import BalanceSnapshot, Kind, Status
 from payments.selectors import enigmapay_connections, iban_get, ibans_for, transaction_filter, transaction_get
@@ -66,9 +66,19 @@ def transaction_answer(tx) -> tuple[int, dict]:
     """201 created, 202 outcome unknown (the transaction says so), 422 refused, with
     the error shape and the refused transaction's URL in ``Location``."""
     if tx.status == Status.FAILED:
-        return 422, error_body(code=tx.raw_status or "rejected", message=tx.last_error or "The provider refused it.")
+        error = getattr(tx, "provider_error", None)
+        code = provider_error_status(error) if error is not None else 422
+        return code, error_body(code=tx.raw_status or "rejected", message=tx.last_error or "The provider refused it.")
     body = serializers.TransactionOutputSerializer(tx).data
     return (202 if tx.status == Status.UNKNOWN else 201), dict(body)
+
+
+def _in_flight_answer(tx) -> tuple[int, dict]:
+    """A retry while the first request with its key is still sending: the transaction
+    as recorded so far, as 202 (not final yet, as far as this request knows)."""
+    tx.refresh_from_db()
+    code, body = transaction_answer(tx)
+    return (202, body) if code == 201 else (code, body)
 
 
 def idempotent(request, *, scope: str, data: dict, run) -> Response:
@@ -79,6 +89,7 @@ def idempotent(request, *, scope: str, data: dict, run) -> Response:
         code, body, replayed = idempotent_call(
             merchant=request.merchant, key=key, scope=scope,
             fingerprint=fingerprint_of(method=request.method, path=request.path, body=data), run=run,
+            answer_for=lambda tx: _in_flight_answer(tx),
         )
     except IdempotencyConflict as e:
         raise IdempotencyKeyConflict(e) from None
@@ -191,7 +202,7 @@ class PayoutCreateApi(APIView):
                     "stored, failed payout).",
         parameters=[IDEMPOTENCY_HEADER], request=serializers.PayoutCreateInputSerializer,
         responses={201: serializers.TransactionOutputSerializer, 202: serializers.TransactionOutputSerializer,
-                   **error_responses(400, 409, 422, 503)},
+                   **error_responses(400, 409, 422, 502, 503)},
     )
     def post(self, request):
         data = _valid(serializers.PayoutCreateInputSerializer, request)
@@ -241,7 +252,7 @@ class PaymentLinkCreateApi(APIView):
         summary="Create a card payment link (EnigmaPay, at least 200.00 TRY)",
         description="The answer's `payment_link.payment_url` is the page to send to the customer.",
         parameters=[IDEMPOTENCY_HEADER], request=serializers.PaymentLinkCreateInputSerializer,
-        responses={201: serializers.TransactionOutputSerializer, **error_responses(400, 409, 422, 503)},
+        responses={201: serializers.TransactionOutputSerializer, **error_responses(400, 409, 422, 502, 503)},
     )
     def post(self, request):
         data = _valid(serializers.PaymentLinkCreateInputSerializer, request)

@@ -47,11 +47,14 @@ def fingerprint_of(*, method: str, path: str, body: object) -> str:
 
 
 def idempotent_call(
-    *, merchant, key: str, scope: str, fingerprint: str, run: Callable[[Linker], tuple[int, dict]]
+    *, merchant, key: str, scope: str, fingerprint: str, run: Callable[[Linker], tuple[int, dict]],
+    answer_for: Callable[[Transaction], tuple[int, dict]],
 ) -> tuple[int, dict, bool]:
     """Run ``run`` once per (merchant, key). ``run`` gets a ``link(tx)`` callback to call
-    as soon as its transaction row exists. Returns (status, body, replayed)."""
-    claimed = _claim(merchant=merchant, key=key, scope=scope, fingerprint=fingerprint)
+    as soon as its transaction row exists. ``answer_for(tx)`` answers a retry that comes
+    while the first request, having made its transaction, has not finished (or never
+    will: its process died): the transaction as it stands. Returns (status, body, replayed)."""
+    claimed = _claim(merchant=merchant, key=key, scope=scope, fingerprint=fingerprint, answer_for=answer_for)
     if isinstance(claimed, Replayed):
         return claimed.status, claimed.body, True
 
@@ -72,24 +75,28 @@ def idempotent_call(
     return status, body, False
 
 
-def _claim(*, merchant, key: str, scope: str, fingerprint: str) -> IdempotencyKey | Replayed:
+def _claim(*, merchant, key: str, scope: str, fingerprint: str, answer_for) -> IdempotencyKey | Replayed:
     for _ in range(2):
         try:
             with transaction.atomic():
                 return IdempotencyKey.objects.create(merchant=merchant, key=key, scope=scope, fingerprint=fingerprint)
         except IntegrityError:
             pass
-        existing = IdempotencyKey.objects.filter(merchant=merchant, key=key).first()
+        existing = IdempotencyKey.objects.select_related("transaction").filter(merchant=merchant, key=key).first()
         if existing is None:
             continue  # it expired and was removed between our insert and our read
-        if existing.created_at < timezone.now() - REPLAY_WINDOW:
-            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+        if existing.created_at < timezone.now() - REPLAY_WINDOW and existing.transaction_id is None:
+            # Expired, and it made nothing: the key is free again. A key that made a
+            # transaction is never freed: reusing it must not move money a second time.
+            IdempotencyKey.objects.filter(pk=existing.pk, transaction__isnull=True).delete()
             continue
         if existing.fingerprint != fingerprint or existing.scope != scope:
             raise IdempotencyConflict(
                 "idempotency_key_reused",
                 "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
             )
+        if existing.completed_at is None and existing.transaction is not None:
+            return Replayed(*answer_for(existing.transaction))
         if existing.completed_at is None:
             raise IdempotencyConflict(
                 "idempotency_key_in_use",

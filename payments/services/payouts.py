@@ -29,12 +29,10 @@ from payments.models import Kind, PayoutDetail, Status, Transaction
 from payments.services.balances import available_balance, ibans_refresh
 from payments.services.common import Actor, checked_amount, with_reference
 from payments.transitions import transaction_note, transaction_record_created, transition_apply
-from providers.base.errors import (
-    ProviderError,
-    ProviderOutcomeUnknown,
-    ProviderRejected,
-)
+from providers.base.errors import ProviderError, ProviderOutcomeUnknown
+from providers.crypto import DecryptionError
 from providers.enigmapay.types import FAILED, SUCCEEDED
+from providers.enigmapay.types import UNKNOWN as UNREADABLE
 from providers.models import ProviderConnection
 from providers.services import client_for
 
@@ -100,6 +98,9 @@ def payout_create(
             merchant_id=connection.merchant_id, connection=connection, provider=connection.provider,
             kind=Kind.PAYOUT, amount=clean["amount"], currency="TRY", description=clean["description"],
             created_by=actor.user_or_none,
+            # Due for the sync from the start: if Paydesk stops before recording the
+            # answer, the sync still finds this payout.
+            next_sync_at=timezone.now() + FIRST_SYNC_DELAY,
         )
         PayoutDetail.objects.create(
             transaction=payout, username=clean["username"], customer_iban=clean["customer_iban"],
@@ -109,12 +110,38 @@ def payout_create(
                                    note="Payout recorded; sending to EnigmaPay.")
         if on_created is not None:
             on_created(payout)
-    return _send(payout, clean, actor)
+    try:
+        return _send(payout, clean, actor)
+    except BaseException as e:
+        # Whatever broke after the row was committed (a database error recording
+        # EnigmaPay's answer, a worker stopped mid-call), the payout may have gone out:
+        # make it unknown for the sync to resolve, never leave it pending and forgotten.
+        _mark_unknown_after_crash(payout, actor, e)
+        raise
+
+
+def _mark_unknown_after_crash(payout: Transaction, actor: Actor, error: BaseException) -> None:
+    try:
+        transition_apply(
+            transaction=payout, to_status=Status.UNKNOWN, source=actor.source, actor=actor.label,
+            note=f"Paydesk stopped before recording EnigmaPay's answer ({type(error).__name__}); checking.",
+            fields={"next_sync_at": timezone.now() + FIRST_SYNC_DELAY},
+        )
+    except Exception:  # the database itself may be what failed; next_sync_at is set already
+        logger.exception("could not mark payout %s unknown", payout.reference)
 
 
 def _send(payout: Transaction, clean: dict, actor: Actor) -> Transaction:
-    client = client_for(payout.connection)
     text = with_reference(clean["description"], payout.reference)
+    try:
+        client = client_for(payout.connection)
+    except DecryptionError as e:  # nothing was sent
+        transition_apply(
+            transaction=payout, to_status=Status.FAILED, source=actor.source, actor=actor.label, note=str(e),
+            raw_status="credentials_unreadable", from_provider=True,
+            fields={"last_error": str(e), "next_sync_at": None},
+        )
+        return payout
     try:
         result = client.send_money(
             username=clean["username"], amount=clean["amount"], customer_iban=clean["customer_iban"],
@@ -126,12 +153,14 @@ def _send(payout: Transaction, clean: dict, actor: Actor) -> Transaction:
             note=f"{e.message} ({e.code})", fields={"next_sync_at": timezone.now() + FIRST_SYNC_DELAY},
         )
         return payout
-    except (ProviderRejected, ProviderError) as e:
+    except ProviderError as e:
         # A refusal, or a failure that proves EnigmaPay never acted (no connection, 503).
         transition_apply(
             transaction=payout, to_status=Status.FAILED, source=actor.source, actor=actor.label,
-            note=e.message, raw_status=str(e.code), from_provider=True, fields={"last_error": e.message},
+            note=e.message, raw_status=str(e.code), from_provider=True,
+            fields={"last_error": e.message, "next_sync_at": None},
         )
+        payout.provider_error = e  # for the API's answer (status by error class); not stored
         return payout
     status = _status_of(result.status)
     external = str(result.transaction_id) if getattr(result, "transaction_id", None) is not None else ""
@@ -172,6 +201,13 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
     except ProviderError as e:
         _bump_sync(payout, note=e.message)
         raise
+    if status == UNREADABLE:
+        # A status word Paydesk does not know proves nothing: record it, change nothing.
+        _bump_sync(payout, note="")
+        transaction_note(transaction=payout, source=actor.source, actor=actor.label, raw_status=raw,
+                         note=f"EnigmaPay answered a status Paydesk does not know ({raw!r}); asking again later.")
+        payout.refresh_from_db()
+        return payout
     fields = {"external_id": external, "sync_attempts": payout.sync_attempts + 1}
     new = _status_of(status)
     fields["next_sync_at"] = None if new in (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED) else _backoff(payout)
@@ -183,17 +219,31 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
 
 
 def _find_by_reference(client, payout: Transaction):
+    """The one withdrawal in the payout's IBAN histories that is this payout: its
+    reference as Paydesk sent it, the same amount and the same customer IBAN. Anything
+    else (a deposit quoting the reference, two candidates) is no answer: the payout stays
+    unknown rather than be settled by a row that may not be it."""
     from payments.models import IbanAccount
 
     start = payout.created_at.date()
     accounts = list(IbanAccount.objects.filter(connection=payout.connection))
     if not accounts:  # never read yet: the history is per IBAN, so learn the IBANs first
         accounts = ibans_refresh(connection=payout.connection)
-    for account in accounts:
-        for row in client.iban_transactions(iban_id=account.external_id, start_date=start):
-            if row.description and payout.reference in row.description:
-                return row
-    return None
+    iban = payout.payout.customer_iban
+    matches = [
+        row
+        for account in accounts
+        for row in client.iban_transactions(iban_id=account.external_id, start_date=start)
+        if row.type == "withdrawal" and _carries_reference(row.description, payout.reference)
+        and row.amount.amount == payout.amount and (row.customer_iban or "").replace(" ", "").upper() == iban
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _carries_reference(description: str | None, reference: str) -> bool:
+    """Exactly as ``with_reference`` wrote it: the whole description, or ``[PD-…]`` at its end."""
+    text = (description or "").strip()
+    return text == reference or text.endswith(f"[{reference}]")
 
 
 def _checked_not_found(payout: Transaction, actor: Actor) -> Transaction:

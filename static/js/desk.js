@@ -1,20 +1,32 @@
 // Small behaviours of the desk pages, no inline scripts:
-// - [data-copy="#id"] buttons copy that input's value;
+// - [data-copy="#id"] buttons copy that element: an input's value, any other element's text;
 // - forms marked [data-once] disable their submit button once sent (the server's one-time
 //   token is what really stops a double submit; this only spares a second click).
+function copiedText(source) {
+  return ("value" in source ? source.value : source.textContent).trim();
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;
-  const input = document.querySelector(button.dataset.copy);
-  if (!input) return;
-  input.select();
-  const done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 2000); };
+  const source = document.querySelector(button.dataset.copy);
+  if (!source) return;
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
+  const done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = label; }, 1500); };
+  const text = copiedText(source);
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(input.value).then(done, () => document.execCommand("copy") && done());
-  } else if (document.execCommand("copy")) {
-    done();
+    navigator.clipboard.writeText(text).then(done, () => {});
+    return;
   }
+  // Plain http (the local demo): select and copy the old way.
+  const scratch = document.createElement("textarea");
+  scratch.value = text;
+  document.body.appendChild(scratch);
+  scratch.select();
+  if (document.execCommand("copy")) done();
+  scratch.remove();
 });
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!form.matches("[data-once]")) return;
