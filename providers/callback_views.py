@@ -3,7 +3,12 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from providers.callbacks import MAX_BODY_BYTES, callback_acknowledgement, webhook_event_receive
+from providers.callbacks import (
+    MAX_BODY_BYTES,
+    callback_acknowledgement,
+    webhook_event_enqueue,
+    webhook_event_receive,
+)
 from providers.models import ProviderConnection
 
 
@@ -21,10 +26,13 @@ def callback_receive(request, provider: str, token: str):
     body = request.body
     if len(body) > MAX_BODY_BYTES:
         return JsonResponse({"success": False, "message": "Callback body too large."}, status=413)
-    webhook_event_receive(
+    receipt = webhook_event_receive(
         connection=connection,
         headers=dict(request.headers),
         body=body,
         remote_addr=request.META.get("REMOTE_ADDR"),
     )
+    if receipt.needs_applying:
+        # In autocommit here, so "on commit" is now: the row is visible to the worker.
+        webhook_event_enqueue(event_id=receipt.event_id)
     return JsonResponse(callback_acknowledgement(provider))
