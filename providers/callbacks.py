@@ -174,9 +174,8 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
 def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int, str]:
     """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id, how
     many times it has now been received and its processing state. Every column comes
-    from the model's own fields
-    (defaults, ``auto_now_add``, database preparation), so a field added later is
-    stored too."""
+    from the model's own fields (defaults, ``auto_now_add``, database preparation), so a
+    field added later is stored too."""
     db = connections[router.db_for_write(WebhookEvent)]
     meta, qn = WebhookEvent._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]

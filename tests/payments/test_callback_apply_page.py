@@ -1,20 +1,17 @@
 """The callbacks page: each connection's latest callbacks with what applying them did,
-linked to the transaction they name; only the merchant's own; drawn in a real browser."""
+linked to the transaction they name; only the merchant's own. The screenshot is
+tests/browser/test_callbacks_page.py."""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from accounts.models import Role
 from providers.models import WebhookEvent
-from tests.browser.conftest import browser, page  # noqa: F401 (the browser fixtures, outside tests/browser/)
 from tests.factories import ConnectionFactory, MembershipFactory, MerchantFactory, TransactionFactory, UserFactory
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def event(connection, n: int, **fields) -> WebhookEvent:
@@ -57,19 +54,3 @@ def test_members_see_each_connections_callbacks_with_their_outcome():
     assert "EnigmaPay did not answer in time" in shown and "waiting to be tried again" in shown and "waiting to be applied" in shown
     assert 'data-testid="callbacks-vospay-test"' in shown and "No callbacks received on this connection yet." in shown
     assert "PD-THEIRS" not in shown and "7777" not in shown  # another merchant's
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.browser
-def test_screenshot_of_the_callbacks_page(page, live_server):  # noqa: F811
-    from tests.browser.test_dashboard_shell import sign_in
-
-    seed()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    sign_in(page, live_server, "vera")
-    page.goto(f"{live_server.url}/dashboard/callbacks/")
-    row = page.locator('[data-testid="callbacks-enigmapay-test"] tbody tr')
-    assert row.count() == 5
-    assert "not confirmed" in page.locator('[data-testid="outcome"]').nth(2).inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "callbacks.png"), full_page=True)
