@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.views import enigmapay, transactions
+from payments.views import callbacks, enigmapay, transactions
 
 app_name = "payments"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("transactions/", transactions.transaction_list, name="transaction-list"),
     path("transactions/export.csv", transactions.transaction_export, name="transaction-export"),
     path("transactions/<int:pk>/", transactions.transaction_detail, name="transaction-detail"),
+    # Callbacks received, per connection, with their outcome (payments/views/callbacks.py).
+    path("callbacks/", callbacks.callback_list, name="callback-list"),
     # EnigmaPay desk (payments/views/enigmapay.py).
     path("ibans/", enigmapay.iban_list, name="iban-list"),
     path("ibans/refresh/<id:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),

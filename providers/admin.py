@@ -10,6 +10,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html_join
 from django.views.decorators.debug import sensitive_post_parameters
 
+from providers.callbacks import ReprocessRefused, webhook_event_reprocess
 from providers.forms import WriteOnlyTextarea, parse_credential_lines
 from providers.models import ProviderConnection, WebhookEvent
 from providers.services import ConnectionInputError, connection_upsert, connection_validate
@@ -112,11 +113,29 @@ class WebhookEventAdmin(admin.ModelAdmin):
     """Callbacks as received: evidence, so read-only. Staff see the masked text only;
     the exact bytes stay encrypted (they may hold a PAN or an OTP)."""
 
-    list_display = ["id", "provider", "connection", "received_at", "times_received", "processing", "trusted"]
+    list_display = ["id", "provider", "connection", "received_at", "times_received", "processing", "outcome",
+                    "attempts", "trusted"]
     list_filter = ["provider", "processing", "trusted", "body_redacted"]
-    search_fields = ["body", "connection__merchant__name", "body_sha256"]
+    search_fields = ["body", "connection__merchant__name", "body_sha256", "external_id"]
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in WebhookEvent._meta.fields if f.name != "body_encrypted"]
+    actions = ["rerun"]
+
+    @admin.action(description="Re-run the selected callbacks (confirm with the provider again)")
+    def rerun(self, request, queryset):
+        # Applying is idempotent: a processed callback re-run changes nothing twice.
+        queued, busy = 0, 0
+        for event in queryset:
+            try:
+                webhook_event_reprocess(event=event)
+                queued += 1
+            except ReprocessRefused:
+                busy += 1
+        self.message_user(request, f"Queued {queued} callback(s) to run again; refresh to see their outcome.",
+                          messages.INFO)
+        if busy:
+            self.message_user(request, f"{busy} callback(s) are being processed right now and were left alone.",
+                              messages.WARNING)
 
     def has_add_permission(self, request):
         return False

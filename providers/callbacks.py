@@ -15,20 +15,41 @@ The store is one statement, ``INSERT ... ON CONFLICT (connection, body_sha256) D
 UPDATE`` counting the replay, run in autocommit (the view opts out of
 ``ATOMIC_REQUESTS``): it is the hot path, and one statement is atomic on its own. It is
 written for PostgreSQL and SQLite, the two databases Paydesk runs on.
+
+Applying is ``payments``' job, and ``providers`` must not import ``payments``
+(DESIGN.md). So the hand-over is a Celery task *name*: ``webhook_event_enqueue``
+sends ``APPLY_TASK`` by name once the event is committed, and
+``payments.callbacks.tasks`` registers a task under that name. No import, no signal,
+no registry to fill at start-up: the broker is the seam. A broker that is down does not
+lose the callback (the event is already stored, pending); the sweep
+(``payments.callbacks.tasks.callbacks_sweep``) enqueues what was left behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import connections, router
+from celery import current_app
+from django.db import connections, router, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from providers import crypto
 from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub
 from providers.models import ProviderConnection, WebhookEvent
 
+logger = logging.getLogger("providers.callbacks")
+
 MAX_BODY_BYTES = 64 * 1024
+# The task payments registers to apply a stored callback (see the module docstring).
+APPLY_TASK = "payments.apply_callback"
+# How long a worker's claim on an event holds. Far longer than one apply (a status
+# call's timeouts and retries), so a live worker keeps it; a worker that died leaves
+# a claim that expires, and the event can then be taken again.
+CLAIM_LEASE = timedelta(minutes=5)
 
 # What each provider expects back; any 200 will do for those whose docs say nothing.
 ACKNOWLEDGEMENTS = {"enigmapay": {"success": True}}
@@ -43,6 +64,13 @@ class CallbackReceipt:
     event_id: int
     created: bool
     times_received: int
+    processing: str = WebhookEvent.Processing.PENDING
+
+    @property
+    def needs_applying(self) -> bool:
+        """New, or a replay of one still pending (its first enqueue may have been lost);
+        a replay of a finished event enqueues nothing."""
+        return self.processing == WebhookEvent.Processing.PENDING
 
 
 def callback_acknowledgement(provider: str) -> dict:
@@ -94,15 +122,60 @@ def webhook_event_receive(
         body_sha256=hashlib.sha256(body).hexdigest(),
         remote_addr=remote_addr,
     )
-    event_id, times_received = _insert_or_count_replay(event)
-    return CallbackReceipt(event_id=event_id, created=times_received == 1, times_received=times_received)
+    event_id, times_received, processing = _insert_or_count_replay(event)
+    return CallbackReceipt(
+        event_id=event_id, created=times_received == 1, times_received=times_received, processing=processing
+    )
 
 
-def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int]:
-    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id and how
-    many times it has now been received. Every column comes from the model's own fields
-    (defaults, ``auto_now_add``, database preparation), so a field added later is
-    stored too."""
+def webhook_event_enqueue(*, event_id: int) -> None:
+    """Queue the apply task once the current transaction commits (at once in
+    autocommit). A broker failure is logged, not raised: the event is stored and
+    pending, the provider must still get its answer, and the sweep will enqueue it."""
+
+    def send() -> None:
+        try:
+            current_app.send_task(APPLY_TASK, args=[event_id])
+        except Exception:  # the broker's errors are many and transport-specific
+            logger.exception("could not enqueue callback %s; the sweep will pick it up", event_id)
+
+    transaction.on_commit(send)
+
+
+def webhook_event_claimable() -> Q:
+    """Events no live worker holds: pending, finished, or claimed longer ago than the lease."""
+    busy = Q(processing=WebhookEvent.Processing.PROCESSING, claimed_at__gte=timezone.now() - CLAIM_LEASE)
+    return ~busy
+
+
+class ReprocessRefused(ValueError):
+    """The event cannot be re-run now; the message says why."""
+
+
+def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
+    """Put an event back to pending and queue it again (admin and API "re-run").
+    Applying is idempotent (transitions refuse or no-op), so re-running a processed
+    event re-confirms it with the provider and changes nothing twice. An event a worker
+    is processing right now is refused rather than raced (one whose claim expired, its
+    worker gone, may be re-run); its attempts are kept."""
+    updated = (
+        WebhookEvent.objects.filter(pk=event.pk)
+        .filter(webhook_event_claimable())
+        .update(processing=WebhookEvent.Processing.PENDING, error="", outcome="", claimed_at=None,
+                processed_at=None)
+    )
+    if not updated:
+        raise ReprocessRefused("This callback is being processed right now; try again in a moment.")
+    webhook_event_enqueue(event_id=event.pk)
+    event.refresh_from_db()
+    return event
+
+
+def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int, str]:
+    """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id, how
+    many times it has now been received and its processing state. Every column comes
+    from the model's own fields (defaults, ``auto_now_add``, database preparation), so a
+    field added later is stored too."""
     db = connections[router.db_for_write(WebhookEvent)]
     meta, qn = WebhookEvent._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -113,10 +186,10 @@ def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int]:
     placeholders = ", ".join(["%s"] * len(fields))
     conflict = f"{qn(meta.get_field('connection').column)}, {qn('body_sha256')}"
     count = f"{times} = {table}.{times} + 1, {last} = EXCLUDED.{last}"
-    returning = f"{qn(meta.pk.column)}, {times}"
+    returning = f"{qn(meta.pk.column)}, {times}, {qn('processing')}"
     # Only names quoted from the model go into the text; every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}"  # noqa: E501,S608
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        event_id, times_received = cursor.fetchone()
-    return event_id, times_received
+        event_id, times_received, processing = cursor.fetchone()
+    return event_id, times_received, processing

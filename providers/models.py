@@ -98,10 +98,18 @@ class WebhookEvent(models.Model):
       (``redaction.redact_text_body``). ``body_redacted`` says whether that text
       differs from what arrived.
     Header values are masked by name and by value alike. ``body_sha256`` is of the
-    bytes as received and, with the connection, identifies a replay."""
+    bytes as received and, with the connection, identifies a replay.
+
+    Processing (``payments.callbacks``): ``pending`` until a worker claims it
+    (``processing``, with ``claimed_at`` as a lease and ``attempts`` counted), then
+    ``processed`` (confirmed by the provider and applied, or already so), ``ignored``
+    (changed nothing: ``outcome`` says why) or ``failed`` (could not be read or
+    confirmed after every retry: ``error`` says why). ``external_id`` is the provider's
+    transaction id as the body names it, untrusted like the rest."""
 
     class Processing(models.TextChoices):
         PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
         IGNORED = "ignored", "Ignored"
@@ -121,13 +129,21 @@ class WebhookEvent(models.Model):
     processing = models.CharField(max_length=10, choices=Processing.choices, default=Processing.PENDING)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker claimed it")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When the current claim was taken")
+    outcome = models.CharField(max_length=300, blank=True, help_text="What applying it did, or why it did nothing")
+    external_id = models.CharField(max_length=100, blank=True, help_text="The provider's transaction id, as sent")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["connection", "body_sha256"], name="providers_webhook_event_once")
         ]
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["processing", "received_at"])]
+        indexes = [
+            models.Index(fields=["processing", "received_at"]),
+            # The callbacks page: a connection's latest events.
+            models.Index(fields=["connection", "-received_at"], name="providers_webhook_by_conn"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} callback #{self.pk} ({self.processing})"

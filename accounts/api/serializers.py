@@ -87,6 +87,8 @@ WEBHOOK_EVENT_EXAMPLE = {
     "processing": "pending",
     "processed_at": None,
     "error": "",
+    "attempts": 0,
+    "outcome": "",
     "body": '{"transactionId": "TX123", "status": "COMPLETED", "amount": 500.00}',
 }
 
@@ -100,9 +102,13 @@ class WebhookEventOutputSerializer(serializers.ModelSerializer):
         model = WebhookEvent
         fields = [
             "id", "connection", "provider", "received_at", "last_received_at", "times_received", "trusted",
-            "processing", "processed_at", "error", "body",
+            "processing", "processed_at", "error", "attempts", "outcome", "body",
         ]
         read_only_fields = fields
+
+
+class WebhookEventReprocessInputSerializer(serializers.Serializer):
+    """No fields: the event is in the URL."""
 
 
 class WebhookEventFilterSerializer(serializers.Serializer):

@@ -10,4 +10,6 @@ urlpatterns = [
     path("connections/<id:pk>/test/", views.ConnectionTestApi.as_view(), name="connection-test"),
     path("webhook-events/", views.WebhookEventListApi.as_view(), name="webhook-event-list"),
     path("webhook-events/<id:pk>/", views.WebhookEventDetailApi.as_view(), name="webhook-event-detail"),
+    path("webhook-events/<id:pk>/reprocess/", views.WebhookEventReprocessApi.as_view(),
+         name="webhook-event-reprocess"),
 ]

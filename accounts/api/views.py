@@ -1,10 +1,11 @@
 """Settings resources of the API: provider connections (read, test) and the callbacks
-received on them (read). One view per operation; see config/api.py for the rules."""
+received on them (read, re-run). One view per operation; see config/api.py for the rules."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +13,7 @@ from accounts.api import serializers
 from accounts.api.permissions import HasRole
 from accounts.models import Role
 from config.api import CursorPage, error_responses
+from providers.callbacks import ReprocessRefused, webhook_event_reprocess
 from providers.selectors import connection_get, connections_for, webhook_event_get, webhook_events_for
 from providers.services import connection_test
 
@@ -108,3 +110,39 @@ class WebhookEventDetailApi(APIView):
     def get(self, request, pk: int):
         event = webhook_event_get(merchant=request.merchant, pk=pk)
         return Response(serializers.WebhookEventOutputSerializer(event).data)
+
+
+class CallbackBusy(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "callback_busy"
+    default_detail = "This callback is being processed right now; try again in a moment."
+
+
+class WebhookEventReprocessApi(APIView):
+    """Owners and managers: a re-run may move a transaction (once the provider confirms)."""
+
+    permission_classes = [HasRole(Role.MANAGER)]
+
+    @extend_schema(
+        operation_id="webhook_events_reprocess",
+        tags=["webhook-events"],
+        summary="Run a received callback again",
+        description="Puts the callback back to `pending` and queues it: Paydesk confirms it with the provider "
+        "again and applies what the provider confirms. Safe to repeat: a transaction never moves twice for one "
+        "callback. 202 with the event as it now stands; 409 `callback_busy` while a worker is processing it.",
+        request=serializers.WebhookEventReprocessInputSerializer,
+        responses={
+            202: OpenApiResponse(serializers.WebhookEventOutputSerializer, description="Queued again", examples=[
+                OpenApiExample("Queued again", response_only=True, status_codes=["202"],
+                               value={**serializers.WEBHOOK_EVENT_EXAMPLE, "attempts": 1})]),
+            **error_responses(400, 403, 404, 409),
+        },
+    )
+    def post(self, request, pk: int):
+        serializers.WebhookEventReprocessInputSerializer(data=request.data).is_valid(raise_exception=True)
+        event = webhook_event_get(merchant=request.merchant, pk=pk)
+        try:
+            event = webhook_event_reprocess(event=event)
+        except ReprocessRefused as e:
+            raise CallbackBusy(str(e)) from None
+        return Response(serializers.WebhookEventOutputSerializer(event).data, status=status.HTTP_202_ACCEPTED)

@@ -45,6 +45,7 @@ ROUTE_RECORDS = {
     "api:connection-detail": lambda merchant: ConnectionFactory(merchant=merchant),
     "api:connection-test": lambda merchant: ConnectionFactory(merchant=merchant),
     "api:webhook-event-detail": lambda merchant: webhook_event(ConnectionFactory(merchant=merchant)),
+    "api:webhook-event-reprocess": lambda merchant: webhook_event(ConnectionFactory(merchant=merchant)),
 }
 
 

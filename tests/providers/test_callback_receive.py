@@ -200,12 +200,13 @@ def test_a_replayed_odd_body_is_counted_on_the_one_event(live_server):
 
 
 # -- the hot path --------------------------------------------------------------------
-def test_a_delivery_costs_two_queries_and_a_replay_two_more(client, django_assert_num_queries):
-    # One indexed read of the connection and one INSERT ... ON CONFLICT, outside any
-    # transaction: no savepoints, no SELECT before the insert, no refresh after.
+def test_a_delivery_costs_two_queries_and_the_next_one_only_the_insert(client, django_assert_num_queries):
+    # One indexed read of the connection (then cached for a few seconds) and one
+    # INSERT ... ON CONFLICT, outside any transaction: no savepoints, no SELECT before
+    # the insert, no refresh after.
     connection = ConnectionFactory(merchant=MerchantFactory())
-    for expected_times in (1, 2):
-        with django_assert_num_queries(2) as captured:
+    for expected_times, queries in ((1, 2), (2, 1)):
+        with django_assert_num_queries(queries) as captured:
             answer = client.post(connection.callback_path(), data=b'{"transaction_id": 5}',
                                  content_type="application/json")
         assert (answer.status_code, answer.json()) == (200, {"success": True})
@@ -255,3 +256,51 @@ def test_the_redacting_filter_takes_a_callback_request_off_the_record(rf):
     other.request = rf.get("/dashboard/")
     RedactingFilter().filter(other)
     assert other.request is not None
+
+
+# -- handing over to payments: the apply task, sent by name once the row is committed ----
+@pytest.fixture
+def sent(monkeypatch):
+    """The tasks the callback view sends (by name: providers never imports payments)."""
+    from providers import callbacks
+
+    calls = []
+    monkeypatch.setattr(callbacks.current_app, "send_task", lambda name, args: calls.append((name, args)))
+    return calls
+
+
+def test_a_stored_callback_queues_the_apply_task_by_name_and_a_finished_replay_does_not(live_server, sent):
+    from providers.callbacks import APPLY_TASK
+
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    body = {"transaction_id": 5001, "status": "Completed", "amount": 150.00}
+    requests.post(callback_url(live_server, connection), json=body, timeout=5)
+    event = WebhookEvent.objects.get()
+    assert sent == [(APPLY_TASK, [event.pk])]
+    requests.post(callback_url(live_server, connection), json=body, timeout=5)  # still pending: queued again
+    assert sent == [(APPLY_TASK, [event.pk])] * 2
+    WebhookEvent.objects.filter(pk=event.pk).update(processing="processed")
+    requests.post(callback_url(live_server, connection), json=body, timeout=5)
+    assert len(sent) == 2 and WebhookEvent.objects.get().times_received == 3
+
+
+def test_a_broker_that_is_down_loses_no_callback(live_server, monkeypatch):
+    from providers import callbacks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(callbacks.current_app, "send_task", down)
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    answer = requests.post(callback_url(live_server, connection), json={"transaction_id": 1}, timeout=5)
+    assert answer.status_code == 200 and answer.json() == {"success": True}
+    assert WebhookEvent.objects.get().processing == WebhookEvent.Processing.PENDING  # the sweep will queue it
+
+
+def test_a_deleted_connection_stops_answering_even_while_cached(live_server, sent):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    assert requests.post(callback_url(live_server, connection), json={"n": 1}, timeout=5).status_code == 200
+    url = callback_url(live_server, connection)
+    connection.delete()
+    assert requests.post(url, json={"n": 2}, timeout=5).status_code == 404
+    assert not WebhookEvent.objects.exists()

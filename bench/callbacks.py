@@ -1,0 +1,238 @@
+"""Callback intake: requests per second and p50 / p99 latency of the callback URL
+against a bare view (same gunicorn, production settings, PostgreSQL, one run), then
+a real Celery worker applies everything and the run checks that every delivery was
+stored and nothing was applied twice.
+
+    /work/main/.venv/bin/python bench/callbacks.py [DELIVERIES]   (default 10,000)
+
+Uses its own PostgreSQL database (recreated: BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/paydesk_cbbench), Redis db 13 (flushed), the
+sandboxes on a free port and gunicorn on another. Loopback only; bounded count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pool
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DUPLICATE_SHARE = 0.10
+REAL_PAYOUTS = 50
+BODIES_PER_PAYOUT = 20
+PROCESSES, THREADS = 4, 8
+GUNICORN = ["--workers", "2", "--threads", "4"]  # as bin/run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_env() -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings_callbacks",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paydesk_cbbench"),
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "PAYDESK_LOG_LEVEL": "WARNING",
+    }
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+
+
+def wait_answers(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} never answered")
+
+
+def seed(sandbox_url: str) -> tuple[str, list[dict]]:
+    """A merchant, its EnigmaPay connection on the sandbox, and completed payouts."""
+    import django
+
+    django.setup()
+    from accounts.models import Merchant
+    from payments.services.common import Actor
+    from payments.services.payouts import payout_create
+    from providers.enigmapay.testdata import CUSTOMER_IBAN_OK, DEMO_CREDENTIALS
+    from providers.services import connection_upsert
+
+    requests.post(f"{sandbox_url}/_sandbox/config", json={"provider": "enigmapay", "completion_delay": 0.5},
+                  timeout=5).raise_for_status()
+    merchant = Merchant.objects.create(name="Bench Callbacks", slug="bench-callbacks", country="TR",
+                                       default_currency="TRY")
+    connection, _ = connection_upsert(merchant=merchant, provider="enigmapay", mode="test",
+                                      base_url=f"{sandbox_url}/enigmapay/api/dealer",
+                                      credentials=dict(DEMO_CREDENTIALS))
+    payouts = [payout_create(connection=connection, actor=Actor.system(), username="bench", amount="100.00",
+                             customer_iban=CUSTOMER_IBAN_OK, customer_name="Bench Customer")
+               for _ in range(REAL_PAYOUTS)]
+    time.sleep(1.5)  # the sandbox completes them
+    return connection.callback_path(), [{"pk": p.pk, "id": int(p.external_id)} for p in payouts]
+
+
+def deliveries(count: int, payouts: list[dict]) -> list[bytes]:
+    unique = count - int(count * DUPLICATE_SHARE)
+    real = [
+        {"transaction_id": p["id"], "status": "Completed", "amount": "100.00", "n": n}
+        for p in payouts for n in range(BODIES_PER_PAYOUT)
+    ][:unique]
+    forged = [{"transaction_id": 900_000 + n, "status": "Completed", "amount": "100.00"}
+              for n in range(unique - len(real))]
+    bodies = [json.dumps(b).replace('"100.00"', "100.00").encode() for b in real + forged]
+    rng = random.Random(7)
+    everything = bodies + rng.sample(bodies, count - unique)
+    rng.shuffle(everything)
+    return everything
+
+
+# -- load ------------------------------------------------------------------------------------
+def _post_chunk(args: tuple[str, list[bytes]]) -> list[float]:
+    url, chunk = args
+    sessions: dict[int, requests.Session] = {}
+
+    def one(body: bytes) -> float:
+        import threading
+
+        session = sessions.setdefault(threading.get_ident(), requests.Session())
+        start = time.perf_counter()
+        answer = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        elapsed = time.perf_counter() - start
+        if answer.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {answer.status_code}")
+        return elapsed
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(one, chunk))
+
+
+def load(url: str, bodies: list[bytes]) -> dict:
+    chunks = [(url, bodies[i::PROCESSES]) for i in range(PROCESSES)]
+    start = time.perf_counter()
+    with Pool(PROCESSES) as pool:
+        latencies = [x for part in pool.map(_post_chunk, chunks) for x in part]
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {"rps": len(bodies) / wall, "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "n": len(bodies)}
+
+
+# -- after: apply everything with a real worker, check ------------------------------------------
+def check(payouts: list[dict], count: int, worker_env: dict) -> dict:
+    from django.db.models import Count, Max, Sum
+
+    from payments.models import Transaction, TransactionEvent
+    from providers.models import WebhookEvent
+
+    events = WebhookEvent.objects.all()
+    stored = events.aggregate(n=Count("id"), deliveries=Sum("times_received"))
+    worker = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [PY, "-m", "celery", "-A", "config", "worker", "--concurrency", "4", "-l", "WARNING"], cwd=ROOT, env=worker_env)
+    start = time.perf_counter()
+    try:
+        while events.filter(processing__in=["pending", "processing"]).exists():
+            if time.perf_counter() - start > 600:
+                raise SystemExit("the worker did not drain the callbacks in 10 minutes")
+            time.sleep(1)
+        drained = time.perf_counter() - start
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    pks = [p["pk"] for p in payouts]
+    per_payout = (TransactionEvent.objects.filter(transaction_id__in=pks, source="callback")
+                  .values("transaction_id").annotate(n=Count("id")))
+    return {
+        "stored_events": stored["n"], "deliveries_counted": stored["deliveries"], "expected_deliveries": count,
+        "max_attempts": events.aggregate(m=Max("attempts"))["m"],
+        "succeeded_payouts": Transaction.objects.filter(pk__in=pks, status="succeeded").count(),
+        "callback_events_per_payout": sorted({row["n"] for row in per_payout}),
+        "outcomes": dict(events.values_list("processing").annotate(n=Count("id")).order_by()),
+        "apply_seconds": round(drained, 1),
+    }
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    env = bench_env()
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    recreate_database(env["DATABASE_URL"])
+    import redis
+
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    sandbox_port, web_port = free_port(), free_port()
+    procs = [  # fixed arguments: this interpreter, the project's commands
+        subprocess.Popen(  # noqa: S603
+            [PY, "manage.py", "runsandbox", "--port", str(sandbox_port)], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL),
+        subprocess.Popen(  # noqa: S603
+            [PY, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "--bind",
+                          f"127.0.0.1:{web_port}", *GUNICORN], cwd=ROOT, env=env),
+    ]
+    try:
+        web, sandbox = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sandbox_port}"
+        wait_answers(sandbox)
+        wait_answers(web + "/bench/bare/")
+        callback_path, payouts = seed(sandbox)
+        bodies = deliveries(count, payouts)
+        warm = [b'{"warm": %d}' % n for n in range(200)]
+        load(web + "/bench/bare/", warm)
+        bare = load(web + "/bench/bare/", bodies)
+        from providers.models import WebhookEvent
+
+        callback = load(web + callback_path, bodies)
+        assert WebhookEvent.objects.count() == count - int(count * DUPLICATE_SHARE)
+        result = check(payouts, count, env)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+    print(f"{count} deliveries, {DUPLICATE_SHARE:.0%} duplicates, {PROCESSES}x{THREADS} client threads, "
+          f"gunicorn {' '.join(GUNICORN)}")
+    print("| view | req/s | p50 ms | p99 ms |\n|---|---|---|---|")
+    for name, r in (("bare view", bare), ("callback URL", callback)):
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} |")
+    print(f"callback / bare throughput: {callback['rps'] / bare['rps']:.0%}")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""One applier per provider: how to read its callback body and how to ask the provider
+what the callback claims. Everything else (finding the transaction, comparing, applying,
+recording the outcome) is the same for all and lives in ``payments.callbacks.services``.
+
+An applier's ``read`` turns the raw bytes into a ``Claim`` (or raises
+ProviderInvalidResponse); its ``confirm`` asks the provider about that transaction and
+returns a ``Confirmation`` (or raises a ProviderError). A confirm call is always a read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from payments.models import Kind
+from providers.base.client import ProviderClient
+from providers.base.money import Money
+from providers.enigmapay.client import parse_status_callback
+from providers.enkash.client import parse_notify_callback as parse_enkash_notify
+from providers.vospay.client import parse_notify_callback as parse_vospay_notify
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What an untrusted callback says happened."""
+
+    external_id: str
+    status: str  # normalised: pending, succeeded, failed, cancelled, unknown
+    raw_status: str
+    amount: Money | None
+    order_id: str = ""  # Vospay's verify-transaction asks by both ids
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the provider's own status call says about the same transaction."""
+
+    status: str
+    raw_status: str
+    amount: Money | None
+
+
+@dataclass(frozen=True)
+class Applier:
+    label: str
+    kinds: tuple[str, ...]  # the transaction kinds its callbacks are about
+    read: Callable[[bytes], Claim]
+    confirm: Callable[[ProviderClient, Claim], Confirmation]
+
+
+# -- EnigmaPay: status callback, confirmed by transaction-status --------------------------
+def _enigmapay_read(raw: bytes) -> Claim:
+    found = parse_status_callback(raw)
+    return Claim(external_id=str(found.transaction_id), status=found.status, raw_status=found.raw_status,
+                 amount=found.amount)
+
+
+def _enigmapay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
+    found = client.transaction_status(transaction_id=int(claim.external_id))
+    return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount)
+
+
+# -- Vospay: notify, confirmed by verify-transaction. Paydesk records no Vospay
+# transactions yet (the installment checkout comes next), so today every notify finds
+# nothing and is ignored as an unknown transaction. ---------------------------------
+def _vospay_read(raw: bytes) -> Claim:
+    found = parse_vospay_notify(raw)
+    return Claim(external_id=found.transaction_id, status=found.status, raw_status=found.raw_status,
+                 amount=found.gross_amount, order_id=found.order_id)
+
+
+def _vospay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
+    """verify-transaction checks the ids *and* the amount: "Valid" confirms both."""
+    found = client.verify_transaction(transaction_id=claim.external_id, order_id=claim.order_id,
+                                      gross_amount=claim.amount)
+    return Confirmation(status=found.status, raw_status=found.raw_status,
+                        amount=claim.amount if found.valid else None)
+
+
+# -- EnKash: order notify, confirmed by order status (no EnKash orders in Paydesk yet) --
+def _enkash_read(raw: bytes) -> Claim:
+    found = parse_enkash_notify(raw)
+    return Claim(external_id=found.order_id, status=found.order_status, raw_status=found.raw_order_status,
+                 amount=found.amount)
+
+
+def _enkash_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
+    found = client.order_status(order_id=claim.external_id)
+    return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount)
+
+
+APPLIERS: dict[str, Applier] = {
+    "enigmapay": Applier("EnigmaPay", (Kind.PAYOUT, Kind.PAYMENT_LINK), _enigmapay_read, _enigmapay_confirm),
+    "vospay": Applier("Vospay", (Kind.ORDER, Kind.PAYMENT), _vospay_read, _vospay_confirm),
+    "enkash": Applier("EnKash", (Kind.ORDER,), _enkash_read, _enkash_confirm),
+}
+
+
+def applier_for(provider: str) -> Applier | None:
+    return APPLIERS.get(provider)
+
+
+def same_amount(a: Money | None, b: Money | None) -> bool:
+    """Equal value and currency; ``None`` (a provider that did not say) matches only None."""
+    if a is None or b is None:
+        return a is b
+    return a.currency == b.currency and Decimal(a.amount) == Decimal(b.amount)

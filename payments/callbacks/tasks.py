@@ -1,0 +1,51 @@
+"""Callback tasks: thin, by id, idempotent (see ``services`` for why a repeat is safe).
+
+``apply_callback`` is registered under ``providers.callbacks.APPLY_TASK``, the name the
+callback view sends; ``payments.apps`` imports this module at start-up so every worker
+knows it. The sweep is scheduled every minute from here (``beat_schedule``, which
+django-celery-beat's scheduler copies into its editable table)."""
+
+from __future__ import annotations
+
+from celery import current_app, shared_task
+from django.db import DatabaseError
+
+from payments.callbacks.services import CallbackNotConfirmedYet, callback_apply, callback_give_up, callbacks_left_behind
+from providers.callbacks import APPLY_TASK
+
+MAX_RETRIES = 6
+SWEEP_TASK = "payments.callbacks_sweep"
+
+
+def retry_delay(retries: int) -> int:
+    """10 s, 20 s, 40 s... about ten minutes in all before giving up."""
+    return 10 * 2**retries
+
+
+@shared_task(bind=True, name=APPLY_TASK, max_retries=MAX_RETRIES, acks_late=True)
+def apply_callback(self, event_id: int) -> str:
+    try:
+        verdict = callback_apply(event_id=event_id)
+    except CallbackNotConfirmedYet as e:
+        if self.request.retries >= MAX_RETRIES:
+            callback_give_up(event_id=event_id, error=e.message)
+            return "failed"
+        raise self.retry(countdown=retry_delay(self.request.retries)) from e
+    except DatabaseError as e:  # Paydesk's own database, not the provider: try again soon
+        raise self.retry(countdown=1 + self.request.retries, max_retries=20) from e
+    return "skipped" if verdict is None else verdict.processing
+
+
+@shared_task(name=SWEEP_TASK)
+def callbacks_sweep() -> int:
+    """Queue again what no worker will apply on its own (a lost enqueue, a dead worker)."""
+    ids = callbacks_left_behind()
+    for pk in ids:
+        apply_callback.delay(pk)
+    return len(ids)
+
+
+current_app.conf.beat_schedule = {
+    **(current_app.conf.beat_schedule or {}),
+    "callbacks: apply what was left behind": {"task": SWEEP_TASK, "schedule": 60.0},
+}
