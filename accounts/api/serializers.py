@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.models import Role
 from providers.models import ProviderConnection, WebhookEvent
 from providers.registry import PROVIDER_CHOICES
 
@@ -42,7 +43,12 @@ class ConnectionOutputSerializer(serializers.ModelSerializer):
     def get_credential_names(self, connection: ProviderConnection) -> list[str]:
         return sorted(name for name in connection.masked_credentials() if not name.startswith("("))
 
-    def get_callback_url(self, connection: ProviderConnection) -> str:
+    def get_callback_url(self, connection: ProviderConnection) -> str | None:
+        """Owners only (as on the page): the token in it is all that guards the URL, so a
+        viewer or an API key (never an owner) gets null."""
+        request = self.context.get("request")
+        if getattr(request, "role", None) != Role.OWNER:
+            return None
         return settings.PAYDESK_PUBLIC_URL.rstrip("/") + connection.callback_path()
 
 

@@ -3,6 +3,8 @@ received on them (read, re-run). One view per operation; see config/api.py for t
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException
@@ -30,7 +32,8 @@ class ConnectionListApi(APIView):
     )
     def get(self, request):
         connections = connections_for(merchant=request.merchant)
-        return Response(serializers.ConnectionOutputSerializer(connections, many=True).data)
+        output = serializers.ConnectionOutputSerializer(connections, many=True, context={"request": request})
+        return Response(output.data)
 
 
 class ConnectionDetailApi(APIView):
@@ -44,9 +47,11 @@ class ConnectionDetailApi(APIView):
     )
     def get(self, request, pk: int):
         connection = connection_get(merchant=request.merchant, pk=pk)
-        return Response(serializers.ConnectionOutputSerializer(connection).data)
+        return Response(serializers.ConnectionOutputSerializer(connection, context={"request": request}).data)
 
 
+# No database transaction is held open while the provider answers.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class ConnectionTestApi(APIView):
     """Owners only, as on the page; API keys never act as owners, so this is for the
     dashboard's session calls."""
@@ -67,7 +72,7 @@ class ConnectionTestApi(APIView):
         connection = connection_get(merchant=request.merchant, pk=pk)
         result = connection_test(connection=connection)
         output = {"ok": result.ok, "message": result.message, "connection": connection}
-        return Response(serializers.ConnectionTestOutputSerializer(output).data)
+        return Response(serializers.ConnectionTestOutputSerializer(output, context={"request": request}).data)
 
 
 class WebhookEventCursor(CursorPage):

@@ -34,7 +34,11 @@ def test_every_member_reads_own_connections_without_secrets(merchant_a, merchant
     assert [c["id"] for c in body] == [mine.pk]
     assert body[0]["provider"] == "enigmapay"
     assert body[0]["credential_names"] == ["api_key", "secret_key"]
-    assert body[0]["callback_url"].endswith(f"/callbacks/enigmapay/{mine.callback_token}/")
+    if role == Role.OWNER:
+        assert body[0]["callback_url"].endswith(f"/callbacks/enigmapay/{mine.callback_token}/")
+    else:  # the token is all that guards the callback URL: owners only, as on the page
+        assert body[0]["callback_url"] is None
+        assert mine.callback_token not in response.content.decode()
     assert SECRET not in response.content.decode() and "ak_factory_key_0001" not in response.content.decode()
 
 
@@ -130,3 +134,30 @@ def test_a_form_body_is_415_in_the_error_shape(merchant_a):
     connection = ConnectionFactory(merchant=merchant_a)
     response = session_client(merchant_a, Role.OWNER).post(check_path(connection), {"a": "b"})
     assert_error(response, 415, "unsupported_media_type")
+
+
+def test_an_api_key_never_sees_a_callback_token(merchant_a):
+    mine = ConnectionFactory(merchant=merchant_a)
+    response = key_client(merchant_a, Role.MANAGER).get(detail(mine))
+    assert response.json()["callback_url"] is None and mine.callback_token not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_testing_a_connection_holds_no_transaction_while_the_provider_answers(merchant_a, sandbox, monkeypatch):
+    from django.db import connection as db
+
+    from providers.enigmapay.client import EnigmaPayClient
+
+    mine = ConnectionFactory(merchant=merchant_a, base_url=sandbox.base_url("enigmapay"),
+                             credentials=dict(DEMO_CREDENTIALS))
+    seen = []
+    real = EnigmaPayClient.check
+
+    def spy(self):
+        seen.append(db.in_atomic_block)
+        return real(self)
+
+    monkeypatch.setattr(EnigmaPayClient, "check", spy)
+    response = session_client(merchant_a, Role.OWNER).post(check_path(mine), {}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["ok"] is True
+    assert seen == [False]
