@@ -32,9 +32,19 @@ from providers.registry import PROVIDER_CHOICES
 SEARCH_LIMIT = 5000
 
 
+# Days a transaction can have: outside them a date is a typo (and 9999-12-31 + 1 day
+# would overflow).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(9998, 12, 31)
+
+
 class TransactionFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
+        for name in ("created_from", "created_to"):
+            day = data.get(name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, f"Enter a date between {FIRST_DAY} and {LAST_DAY}.")
+                data.pop(name, None)
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and start > end:
             self.add_error("created_to", "The end date is before the start date.")

@@ -36,6 +36,8 @@ class _EnigmaPayForm(forms.Form):
 
 
 class PayoutForm(_EnigmaPayForm):
+    # The one-time token issued with the empty form (payments.services.idempotency).
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     username = forms.CharField(label="Customer's EnigmaPay username", max_length=100)
     customer_iban = forms.CharField(label="Customer IBAN", max_length=42,
                                     widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))

@@ -135,8 +135,11 @@ def cursor_decode(token: str) -> tuple[dt.datetime, int]:
         at = parse_datetime(stamp)
         if at is None or timezone.is_naive(at):
             raise ValueError(stamp)
+        at = at.astimezone(dt.UTC)  # fails for a year that does not survive the shift
+        if not 2000 <= at.year <= 9998 or not 0 < int(pk) < 10**18:
+            raise ValueError(stamp)  # no row of Paydesk's was made then: a forged cursor
         return at, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as e:
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as e:
         raise BadCursor(token) from e
 
 
@@ -253,7 +256,8 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 # -- EnigmaPay desk --------------------------------------------------------------------------
 def enigmapay_connections(*, merchant: Merchant) -> QuerySet[ProviderConnection]:
-    return ProviderConnection.objects.filter(merchant=merchant, provider="enigmapay").order_by("mode")
+    # Test before live: whatever picks "the first" by default never lands on real money.
+    return ProviderConnection.objects.filter(merchant=merchant, provider="enigmapay").order_by("-mode")
 
 
 def ibans_for(*, merchant: Merchant) -> list[IbanAccount]:

@@ -107,7 +107,9 @@ class TransactionDetailOutputSerializer(TransactionOutputSerializer):
     "connection": 3, "username": "ayse.yilmaz", "customer_iban": "TR880006400000000000001001",
     "customer_name": "Ayse Yilmaz", "amount": "1250.50", "description": "Order 77 refund"})])
 class PayoutCreateInputSerializer(serializers.Serializer):
-    connection = serializers.IntegerField(required=False, help_text="The EnigmaPay connection; the first if omitted")
+    connection = serializers.IntegerField(
+        required=False, help_text="The EnigmaPay connection's id; required when there is more than one"
+    )
     username = serializers.CharField(max_length=100, help_text="The customer's username at EnigmaPay")
     customer_iban = serializers.CharField(max_length=42)
     customer_name = serializers.CharField(max_length=200)
@@ -119,7 +121,9 @@ class PayoutCreateInputSerializer(serializers.Serializer):
     "username": "mdemir", "first_name": "Mehmet", "last_name": "Demir", "email": "mehmet@example.test",
     "phone": "905321234567", "amount": "250.00", "description": "Invoice 12"})])
 class PaymentLinkCreateInputSerializer(serializers.Serializer):
-    connection = serializers.IntegerField(required=False, help_text="The EnigmaPay connection; the first if omitted")
+    connection = serializers.IntegerField(
+        required=False, help_text="The EnigmaPay connection's id; required when there is more than one"
+    )
     username = serializers.CharField(max_length=100)
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)

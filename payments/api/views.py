@@ -55,6 +55,10 @@ def actor_of(request) -> Actor:
 
 def enigmapay_connection(request, pk: int | None):
     connections = enigmapay_connections(merchant=request.merchant)
+    if pk is None and connections.count() > 1:
+        # A test and a live connection: which one moves the money is never guessed.
+        raise exceptions.ValidationError({"connection": [
+            "This merchant has more than one EnigmaPay connection: name the one to use (its id)."]})
     found = connections.filter(pk=pk).first() if pk else connections.first()
     if found is None:
         message = "No such EnigmaPay connection." if pk else "This merchant has no EnigmaPay connection."

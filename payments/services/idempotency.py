@@ -107,15 +107,36 @@ def _claim(*, merchant, key: str, scope: str, fingerprint: str, answer_for) -> I
 
 
 # -- one-time form tokens ---------------------------------------------------------------
-def form_token_issue(*, merchant, scope: str, details: dict) -> str:
-    """A token for one confirmation page, bound to the details it shows; the submit
-    that uses it first wins."""
+def form_token_issue(*, merchant, scope: str) -> str:
+    """A token for one form, issued when the form is first shown. It travels through the
+    confirmation and the send; reloading or resubmitting the confirmation keeps the same
+    token, so however the pages are replayed, the token sends once."""
     token = secrets.token_urlsafe(24)
-    IdempotencyKey.objects.create(
-        merchant=merchant, key=FORM_PREFIX + token, scope=scope, fingerprint=fingerprint_of(
-            method="FORM", path=scope, body=details)
-    )
+    IdempotencyKey.objects.create(merchant=merchant, key=FORM_PREFIX + token, scope=scope, fingerprint="")
     return token
+
+
+def form_token_bind(*, merchant, token: str, scope: str, details: dict) -> FormClaim:
+    """Bind an unused token to the details its confirmation page shows (again, if they
+    were edited). A token already used claims nothing and names what it made."""
+    rows = IdempotencyKey.objects.filter(
+        merchant=merchant, key=FORM_PREFIX + (token or ""), scope=scope,
+        created_at__gte=timezone.now() - REPLAY_WINDOW,
+    )
+    bound = rows.filter(completed_at__isnull=True).update(
+        fingerprint=fingerprint_of(method="FORM", path=scope, body=details)
+    )
+    if bound == 1:
+        return FormClaim(rows.get(), None)
+    used = rows.select_related("transaction").first()
+    if used is None:
+        return FormClaim(None, None)
+    return FormClaim(None, used.transaction, in_flight=used.transaction is None)
+
+
+def form_token_release(*, claim: FormClaim) -> None:
+    """Give back a claimed token that made nothing (the details no longer passed)."""
+    IdempotencyKey.objects.filter(pk=claim.token_row.pk, transaction__isnull=True).update(completed_at=None)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,13 @@ from payments.models import Kind
 from payments.selectors import enigmapay_connections, iban_get, iban_snapshots, ibans_for, transaction_get
 from payments.services.balances import available_balance, iban_history, ibans_refresh
 from payments.services.common import Actor
-from payments.services.idempotency import form_token_claim, form_token_issue, form_token_link
+from payments.services.idempotency import (
+    form_token_bind,
+    form_token_claim,
+    form_token_issue,
+    form_token_link,
+    form_token_release,
+)
 from payments.services.links import dealer_settings_get, payment_link_create
 from payments.services.payouts import payout_check_status, payout_create, payout_validate
 from providers.base.errors import ProviderError
@@ -101,7 +107,8 @@ def payout_new(request):
     connections = enigmapay_connections(merchant=request.merchant)
     if not connections.exists():
         return _no_enigmapay(request, "send payouts")
-    form = PayoutForm(connections=connections)
+    token = form_token_issue(merchant=request.merchant, scope=PAYOUT_SCOPE)
+    form = PayoutForm(connections=connections, initial={"token": token})
     return _payout_form(request, form)
 
 
@@ -127,10 +134,24 @@ def payout_confirm(request):
         form.apply(e)
         return _payout_form(request, form, status=400)
     details = _details(connection, clean)
-    token = form_token_issue(merchant=request.merchant, scope=PAYOUT_SCOPE, details=details)
+    token = form.cleaned_data["token"]
+    bound = form_token_bind(merchant=request.merchant, token=token, scope=PAYOUT_SCOPE, details=details)
+    if not bound.won:  # a reload or a resubmit after the send: the token has been used
+        return _token_used(request, bound)
     return render(request, "payments/enigmapay/payout_confirm.html", {
         "connection": connection, "payout": clean, "token": token, "details": details,
     })
+
+
+def _token_used(request, claim):
+    if claim.already is not None:
+        messages.info(request, "This payout was already sent; here it is. Nothing was sent twice.")
+        return _detail(claim.already)
+    if claim.in_flight:
+        messages.info(request, "This payout is being sent right now; it will appear in the list.")
+        return redirect("payments:transaction-list")
+    messages.error(request, "This payout form has expired or was changed. Please enter the payout again.")
+    return redirect("payments:payout-new")
 
 
 def _details(connection, clean: dict) -> dict:
@@ -143,32 +164,37 @@ def _details(connection, clean: dict) -> dict:
 @member_required(Role.MANAGER)
 def payout_send(request):
     details = {f: request.POST.get(f, "") for f in ("connection", *PAYOUT_FIELDS)}
-    claim = form_token_claim(merchant=request.merchant, token=request.POST.get("token", ""), scope=PAYOUT_SCOPE,
-                             details=details)
-    if not claim.won:
-        if claim.already is not None:
-            messages.info(request, "This payout was already sent; here it is. Nothing was sent twice.")
-            return _detail(claim.already)
-        if claim.in_flight:
-            messages.info(request, "This payout is being sent right now; it will appear in the list.")
-            return redirect("payments:transaction-list")
-        messages.error(request, "This confirmation has expired or was changed. Please enter the payout again.")
+    token = request.POST.get("token", "")
+    connections = enigmapay_connections(merchant=request.merchant)
+    connection = connections.filter(pk=details["connection"]).first() if details["connection"].isdigit() else None
+    if connection is None:
+        messages.error(request, "This payout form has expired or was changed. Please enter the payout again.")
         return redirect("payments:payout-new")
-    connection = connection_get(merchant=request.merchant, pk=int(details["connection"]))
+    try:  # checked before the token is spent: a balance that moved leaves the token usable
+        payout_validate(connection=connection, **{f: details[f] for f in PAYOUT_FIELDS})
+    except ValidationError as e:
+        return _payout_form_again(request, details, token, e)
+    claim = form_token_claim(merchant=request.merchant, token=token, scope=PAYOUT_SCOPE, details=details)
+    if not claim.won:
+        return _token_used(request, claim)
     try:
         payout = payout_create(
             connection=connection, actor=Actor.for_user(request.user),
             on_created=lambda tx: form_token_link(claim=claim, transaction_obj=tx),
             **{f: details[f] for f in PAYOUT_FIELDS},
         )
-    except ValidationError as e:
-        # The balance moved since the confirmation, say: show the form again, nothing sent.
-        form = PayoutForm(details, connections=enigmapay_connections(merchant=request.merchant))
-        form.is_valid()
-        form.apply(e)
-        return _payout_form(request, form, status=400)
+    except ValidationError as e:  # the balance moved in between: nothing sent, token given back
+        form_token_release(claim=claim)
+        return _payout_form_again(request, details, token, e)
     _say_outcome(request, payout)
     return _detail(payout)
+
+
+def _payout_form_again(request, details: dict, token: str, error: ValidationError):
+    form = PayoutForm({**details, "token": token}, connections=enigmapay_connections(merchant=request.merchant))
+    form.is_valid()
+    form.apply(error)
+    return _payout_form(request, form, status=400)
 
 
 def _say_outcome(request, payout) -> None:

@@ -162,3 +162,16 @@ def test_the_transaction_list_uses_the_pages_filters(merchant, enigmapay, sandbo
     assert [r["id"] for r in found] == [made[0]["id"]]
     error = assert_error(client.get("/api/v1/transactions/?created_from=yesterday"), 400, "invalid")
     assert "created_from" in error["fields"]
+
+
+def test_with_a_test_and_a_live_connection_the_connection_must_be_named(merchant, enigmapay, sandbox):
+    from providers.models import ProviderConnection
+
+    live = ProviderConnection.objects.create(merchant=merchant, provider="enigmapay", mode="live",
+                                             base_url="https://www.enigmapay.net/api/dealer")
+    client = key_client(merchant)
+    error = assert_error(post(client, "/api/v1/payouts/", BODY, str(uuid.uuid4())), 400, "invalid")
+    assert "more than one EnigmaPay connection" in error["fields"]["connection"][0]
+    assert Transaction.objects.count() == 0
+    named = post(client, "/api/v1/payouts/", {**BODY, "connection": enigmapay.pk}, str(uuid.uuid4()))
+    assert named.status_code == 201 and named.json()["connection"] == enigmapay.pk != live.pk

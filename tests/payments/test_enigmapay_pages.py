@@ -27,8 +27,15 @@ def signed_in(user) -> Client:
     return client
 
 
-def confirm(client, connection, **overrides):
-    return client.post("/dashboard/payouts/confirm/", {"connection": connection.pk, **PAYOUT, **overrides})
+def new_token(client) -> str:
+    page = client.get("/dashboard/payouts/new/").content.decode()
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def confirm(client, connection, token=None, **overrides):
+    token = token or (new_token(client) if client.get("/dashboard/payouts/new/").status_code == 200 else "x")
+    return client.post("/dashboard/payouts/confirm/", {"connection": connection.pk, "token": token, **PAYOUT,
+                                                       **overrides})
 
 
 def hidden_fields(html: str) -> dict:
@@ -86,6 +93,31 @@ def test_manager_reviews_then_sends_a_payout_once(enigmapay, members, sandbox):
     assert "already sent" in again.content.decode()
     assert again.redirect_chain[-1][0] == f"/dashboard/transactions/{payout.pk}/"
     assert requests_to(sandbox, "enigmapay", "/send-money") == 1 and Transaction.objects.count() == 1
+
+
+def test_reloading_the_confirmation_after_sending_sends_nothing_more(enigmapay, members, sandbox):
+    client = signed_in(members["manager"])
+    token = new_token(client)
+    form = hidden_fields(confirm(client, enigmapay, token=token).content.decode())
+    client.post("/dashboard/payouts/send/", form)
+    # Back, then "confirm form resubmission": the same token comes again with the form.
+    again = confirm(client, enigmapay, token=token)
+    payout = Transaction.objects.get()
+    assert again.status_code == 302 and again["Location"] == f"/dashboard/transactions/{payout.pk}/"
+    assert client.post("/dashboard/payouts/send/", form).status_code == 302
+    assert requests_to(sandbox, "enigmapay", "/send-money") == 1 and Transaction.objects.count() == 1
+
+
+def test_a_send_refused_by_validation_keeps_the_token_usable(enigmapay, members, sandbox):
+    client = signed_in(members["manager"])
+    client.get("/dashboard/ibans/")
+    form = hidden_fields(confirm(client, enigmapay, amount="100.00").content.decode())
+    IbanAccount.objects.update(balance="50.00")  # the balance fell between confirm and send
+    refused = client.post("/dashboard/payouts/send/", form)
+    assert refused.status_code == 400 and "more than the available balance" in refused.content.decode()
+    IbanAccount.objects.update(balance="500.00")
+    sent = client.post("/dashboard/payouts/send/", form)
+    assert sent.status_code == 302 and Transaction.objects.count() == 1
 
 
 def test_a_confirmation_whose_details_were_changed_sends_nothing(enigmapay, members, sandbox):

@@ -331,3 +331,26 @@ def test_another_merchants_transaction_is_404(client, merchant, role):
     response = client.get(reverse("payments:transaction-detail", args=[theirs.pk]))
     assert response.status_code == 404
     assert theirs.reference not in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["created_to=9999-12-31", "created_from=0001-01-01", "created_from=9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_a_clear_error_not_a_500(query, client, django_user_model):
+    from tests.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(role="viewer").user)
+    page = client.get(f"/dashboard/transactions/?{query}")
+    assert page.status_code == 200 and "Enter a date between 2000-01-01 and 9998-12-31" in page.content.decode()
+    assert client.get(f"/dashboard/transactions/export.csv?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1999-01-01T00:00:00+00:00"])
+def test_a_forged_cursor_at_the_ends_of_time_is_a_clear_message(stamp, client):
+    import base64
+
+    from tests.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(role="viewer").user)
+    token = base64.urlsafe_b64encode(f"{stamp}|1".encode()).decode().rstrip("=")
+    for direction in ("after", "before"):
+        page = client.get(f"/dashboard/transactions/?{direction}={token}").content.decode()
+        assert "That page link is not valid any more" in page
