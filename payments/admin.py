@@ -105,6 +105,9 @@ class IbanAccountAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # balances are evidence
+
 
 @admin.register(BalanceSnapshot)
 class BalanceSnapshotAdmin(admin.ModelAdmin):
@@ -115,6 +118,9 @@ class BalanceSnapshotAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # balances are evidence
 
 
 @admin.register(IdempotencyKey)
@@ -130,4 +136,8 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         return obj.key[:16]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a used key would let the same retry move money a second time.
         return False

@@ -83,6 +83,10 @@ class TransactionFilter(django_filters.FilterSet):
         form = TransactionFilterForm
         fields = ["q", "provider", "kind", "status", "created_from", "created_to", "amount_min", "amount_max"]
 
+    def __init__(self, data=None, *args, merchant, **kwargs):
+        self.merchant = merchant  # every query here is this merchant's, the search arms too
+        super().__init__(data, *args, **kwargs)
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.form.errors:
             return queryset.none()
@@ -111,10 +115,15 @@ class TransactionFilter(django_filters.FilterSet):
             queryset.filter(customer__phone=compact),
             queryset.filter(customer__email__in=emails),
         ]
+        # The detail arms are scoped to the same merchant, so another merchant's rows can
+        # neither crowd out this one's matches under SEARCH_LIMIT nor cost its time.
         ids = [arm.values_list("id", flat=True).order_by() for arm in arms] + [
-            PayoutDetail.objects.filter(customer_iban=compact.upper()).values_list("transaction_id", flat=True),
-            PaymentLinkDetail.objects.filter(phone=compact).values_list("transaction_id", flat=True),
-            PaymentLinkDetail.objects.filter(email__in=emails).values_list("transaction_id", flat=True),
+            details.filter(transaction__merchant=self.merchant).values_list("transaction_id", flat=True)
+            for details in (
+                PayoutDetail.objects.filter(customer_iban=compact.upper()),
+                PaymentLinkDetail.objects.filter(phone=compact),
+                PaymentLinkDetail.objects.filter(email__in=emails),
+            )
         ]
         matched = list(ids[0].union(*(q.order_by() for q in ids[1:]))[:SEARCH_LIMIT])
         return queryset.filter(pk__in=matched)

@@ -83,7 +83,7 @@ class TransactionPage:
 def transaction_filter(*, merchant: Merchant, data: Mapping | None) -> TransactionFilter:
     """The merchant's transactions through the one FilterSet (page, API and CSV)."""
     queryset = Transaction.objects.filter(merchant=merchant).select_related(*_LIST_RELATED)
-    return TransactionFilter(data if data is not None else {}, queryset=queryset)
+    return TransactionFilter(data if data is not None else {}, queryset=queryset, merchant=merchant)
 
 
 def transaction_page(

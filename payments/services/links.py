@@ -18,7 +18,7 @@ from payments.models import Kind, PaymentLinkDetail, Status, Transaction
 from payments.services.common import Actor, checked_amount, with_reference
 from payments.services.payouts import FIRST_SYNC_DELAY
 from payments.transitions import transaction_record_created, transition_apply
-from providers.base.errors import ProviderError
+from providers.base.errors import ProviderError, ProviderRejected
 from providers.enigmapay.client import CREDIT_CARD_MINIMUM
 from providers.enigmapay.types import DealerSettings
 from providers.models import ProviderConnection
@@ -35,6 +35,16 @@ def dealer_settings_get(*, connection: ProviderConnection, fresh: bool = False) 
         found = client_for(connection).settings()
         cache.set(key, found, SETTINGS_CACHE_SECONDS)
     return found
+
+
+def _require_card_method(connection: ProviderConnection) -> None:
+    """Links are offered only where the dealer settings say the card method is on: page
+    and API alike, before any row is made (a provider error reading them propagates)."""
+    if not dealer_settings_get(connection=connection).credit_card.active:
+        raise ProviderRejected(
+            "Card payments are not active on this EnigmaPay account; ask EnigmaPay support to activate them.",
+            provider="enigmapay", operation="credit_card_payment", code="credit_card_disabled",
+        )
 
 
 def payment_link_validate(*, username: str, first_name: str, last_name: str, email: str, phone: str,
@@ -67,6 +77,7 @@ def payment_link_create(*, connection: ProviderConnection, actor: Actor, usernam
                         on_created=None) -> Transaction:
     clean = payment_link_validate(username=username, first_name=first_name, last_name=last_name, email=email,
                                   phone=phone, amount=amount, description=description)
+    _require_card_method(connection)
     with transaction.atomic():
         link = Transaction.objects.create(
             merchant_id=connection.merchant_id, connection=connection, provider=connection.provider,

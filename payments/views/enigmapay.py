@@ -236,34 +236,30 @@ def link_new(request):
     if request.method == "POST" and form.is_valid():
         connection = form.cleaned_data["connection"]
         fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "connection"}
-        if _card_active(request, connection):
-            try:
-                link = payment_link_create(connection=connection, actor=Actor.for_user(request.user), **fields)
-            except ValidationError as e:
-                form.apply(e)
+        try:
+            link = payment_link_create(connection=connection, actor=Actor.for_user(request.user), **fields)
+        except ValidationError as e:
+            form.apply(e)
+        except ProviderError as e:  # the card method is off, or the settings could not be read
+            messages.error(request, e.message)
+        else:
+            if link.status == "failed":
+                messages.error(request, f"EnigmaPay did not create the link: {link.last_error}")
             else:
-                if link.status == "failed":
-                    messages.error(request, f"EnigmaPay did not create the link: {link.last_error}")
-                else:
-                    messages.success(request, "Payment link created: copy it and send it to your customer.")
-                return _detail(link)
+                messages.success(request, "Payment link created: copy it and send it to your customer.")
+            return _detail(link)
     connection = form.fields["connection"].queryset.first()
     return render(request, "payments/enigmapay/link_form.html", {
-        "form": form, "card_active": _card_active(request, connection, quiet=True),
+        "form": form, "card_active": _card_active(connection),
     }, status=400 if form.is_bound else 200)
 
 
-def _card_active(request, connection, quiet: bool = False) -> bool | None:
+def _card_active(connection) -> bool | None:
     """Whether the dealer settings say card payments are on (None: could not ask)."""
     try:
-        active = dealer_settings_get(connection=connection).credit_card.active
-    except ProviderError as e:
-        if not quiet:
-            messages.error(request, f"Could not read the dealer settings from EnigmaPay: {e.message}")
+        return dealer_settings_get(connection=connection).credit_card.active
+    except ProviderError:
         return None
-    if not active and not quiet:
-        messages.error(request, "Card payments are not active on this EnigmaPay account.")
-    return active
 
 
 @transaction.non_atomic_requests

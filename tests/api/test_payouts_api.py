@@ -175,3 +175,22 @@ def test_with_a_test_and_a_live_connection_the_connection_must_be_named(merchant
     assert Transaction.objects.count() == 0
     named = post(client, "/api/v1/payouts/", {**BODY, "connection": enigmapay.pk}, str(uuid.uuid4()))
     assert named.status_code == 201 and named.json()["connection"] == enigmapay.pk != live.pk
+
+
+def test_no_link_is_made_where_the_card_method_is_off(merchant, sandbox):
+    from providers.services import connection_upsert
+
+    connection_upsert(merchant=merchant, provider="enigmapay", mode="test", base_url=sandbox.base_url("enigmapay"),
+                      credentials={"api_key": testdata.CARD_OFF_API_KEY, "secret_key": testdata.CARD_OFF_SECRET_KEY})
+    response = post(key_client(merchant), "/api/v1/payment-links/", {
+        "username": "mdemir", "first_name": "Mehmet", "last_name": "Demir", "email": "mehmet@example.test",
+        "phone": "905321234567", "amount": "250.00"}, str(uuid.uuid4()))
+    assert "not active" in assert_error(response, 422, "credit_card_disabled")["message"]
+    assert Transaction.objects.count() == 0
+    assert requests_to(sandbox, "enigmapay", "/credit-card/payment") == 0
+
+
+def test_staff_cannot_delete_idempotency_keys_or_balances(admin_client):
+    for model in ("idempotencykey", "ibanaccount", "balancesnapshot"):
+        page = admin_client.get(f"/admin/payments/{model}/")
+        assert page.status_code == 200 and "delete_selected" not in page.content.decode()
