@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.views import enigmapay, transactions
+from payments.views import enigmapay, sync, transactions
 
 app_name = "payments"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("transactions/", transactions.transaction_list, name="transaction-list"),
     path("transactions/export.csv", transactions.transaction_export, name="transaction-export"),
     path("transactions/<int:pk>/", transactions.transaction_detail, name="transaction-detail"),
+    # Live fragments and "sync now" (payments/views/sync.py).
+    path("transactions/<int:pk>/status/", sync.transaction_status, name="transaction-status"),
+    path("transactions/statuses/", sync.transaction_statuses, name="transaction-statuses"),
+    path("sync/now/", sync.sync_now, name="sync-now"),
+    path("sync/progress/", sync.sync_progress, name="sync-progress"),
     # EnigmaPay desk (payments/views/enigmapay.py).
     path("ibans/", enigmapay.iban_list, name="iban-list"),
     path("ibans/refresh/<id:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),
