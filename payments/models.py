@@ -153,6 +153,8 @@ class SyncRun(models.Model):
         null=True, blank=True, help_text="When a failing connection is tried again (its backoff)"
     )
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # A balance run that was allowed to call EnigmaPay (the minute's one read).
+    fresh_read = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -52,6 +52,7 @@ class Migration(migrations.Migration):
                 ('error', models.TextField(blank=True)),
                 ('next_attempt_at', models.DateTimeField(blank=True, help_text='When a failing connection is tried again (its backoff)', null=True)),
                 ('consecutive_failures', models.PositiveIntegerField(default=0)),
+                ('fresh_read', models.BooleanField(default=False)),
             ],
             options={
                 'verbose_name': 'sync run',

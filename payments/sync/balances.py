@@ -8,12 +8,16 @@ up the others."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db import transaction
 from django.utils import timezone
 
 from payments.models import SyncRun
 from payments.services.balances import ibans_refresh
 from payments.sync import policy
 from providers.base.errors import ProviderError
+from providers.enigmapay.client import BALANCE_REFRESH_SECONDS
 from providers.models import ProviderConnection
 
 
@@ -36,21 +40,36 @@ def _latest_balance_run(connection_id: int) -> SyncRun | None:
 def balances_sync(*, connection: ProviderConnection, trigger: str = SyncRun.Trigger.SCHEDULE, user=None) -> SyncRun:
     """Read the connection's IBAN balances (unless read within the minute) as one run."""
     previous = _latest_balance_run(connection.pk)
-    now = timezone.now()
-    run = SyncRun.objects.create(
-        task=SyncRun.Task.BALANCES, merchant_id=connection.merchant_id, connection=connection, trigger=trigger,
-        requested_by=user if getattr(user, "pk", None) else None, started_at=now,
-    )
+    run, fresh_read = _start(connection, trigger=trigger, user=user)
     try:
-        accounts = ibans_refresh(connection=connection)
+        accounts = ibans_refresh(connection=connection) if fresh_read else list(connection.ibans.all())
     except ProviderError as e:
         failures = (previous.consecutive_failures if previous else 0) + 1
         run.error, run.consecutive_failures = e.message[:2000], failures
         run.next_attempt_at = timezone.now() + policy.connection_backoff(failures)
     else:
-        fresh = sum(1 for a in accounts if a.balance_at and a.balance_at >= now)
         run.total = run.done = len(accounts)
-        run.changed = fresh  # IBANs read from EnigmaPay in this run (0: within the minute)
+        # IBANs read from EnigmaPay in this run (0: answered from the minute's read).
+        run.changed = sum(1 for a in accounts if a.balance_at and a.balance_at >= run.started_at)
     run.finished_at = timezone.now()
     run.save()
     return run
+
+
+def _start(connection: ProviderConnection, *, trigger: str, user) -> tuple[SyncRun, bool]:
+    """Record the run and say whether it may call EnigmaPay. Under the connection's row
+    lock, so that two workers starting at once agree on which one reads: the first
+    time a connection is read there is no IBAN row yet for ``ibans_refresh`` to claim
+    its minute on."""
+    with transaction.atomic():
+        ProviderConnection.objects.select_for_update().filter(pk=connection.pk).first()
+        now = timezone.now()
+        recent = SyncRun.objects.filter(
+            task=SyncRun.Task.BALANCES, connection=connection, error="", fresh_read=True,
+            started_at__gt=now - timedelta(seconds=BALANCE_REFRESH_SECONDS),
+        ).exists()
+        run = SyncRun.objects.create(
+            task=SyncRun.Task.BALANCES, merchant_id=connection.merchant_id, connection=connection, trigger=trigger,
+            requested_by=user if getattr(user, "pk", None) else None, started_at=now, fresh_read=not recent,
+        )
+    return run, not recent

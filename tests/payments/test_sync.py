@@ -225,7 +225,9 @@ def test_balances_are_read_at_most_once_a_minute_per_connection_each_run_a_snaps
     assert (first.total, first.changed, first.error) == (ibans, ibans, "")
     assert (second.total, second.changed, second.error) == (ibans, 0, "")  # answered from the minute's read
     # A minute on, it is read again, with a new snapshot each.
-    IbanAccount.objects.filter(connection=enigmapay).update(refresh_claimed_at=timezone.now() - timedelta(seconds=61))
+    minute_ago = timezone.now() - timedelta(seconds=61)
+    IbanAccount.objects.filter(connection=enigmapay).update(refresh_claimed_at=minute_ago)
+    SyncRun.objects.update(started_at=minute_ago)
     balances_sync_all()
     assert requests_to(sandbox, "enigmapay", "/ibans") == 2
     assert BalanceSnapshot.objects.filter(iban__connection=enigmapay).count() == 2 * ibans
