@@ -315,24 +315,3 @@ def _reason(tx: Transaction, bound) -> str:
     if tx.status == "unknown":
         return f"The outcome is still unknown after {hours} h."
     return f"{provider} still says {tx.raw_status or 'pending'} after {hours} h."
-
-
-def transaction_sync_now(*, transaction: Transaction) -> Transaction:
-    """Ask about one transaction at once (admin's "re-run sync"), under the same lease as
-    a batch so that it never runs beside one. Returns it as it now stands."""
-    now = timezone.now()
-    lease_until = now + policy.lease()
-    claimed = (
-        Transaction.objects.filter(pk=transaction.pk)
-        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
-        .exclude(status__in=FINAL)
-        .update(sync_lease_until=lease_until)
-    )
-    if claimed and syncer_for(transaction) is not None:
-        try:
-            row = Transaction.objects.select_related("connection").get(pk=transaction.pk)
-            _sync_row(row, _Tally(run_id=0))
-        finally:
-            Transaction.objects.filter(pk=transaction.pk, sync_lease_until=lease_until).update(sync_lease_until=None)
-    transaction.refresh_from_db()
-    return transaction
