@@ -26,3 +26,16 @@ def sync_block(context):
 def open_ids(rows) -> str:
     """The ids of the rows that can still change, comma-separated (the list's poller)."""
     return ",".join(str(t.pk) for t in rows if not t.is_final)
+
+
+@register.filter
+def ago(moment) -> str:
+    """"just now" under a minute, else "3 minutes ago"."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

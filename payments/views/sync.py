@@ -61,9 +61,11 @@ def _progress(request, runs: list[SyncRun]):
 
 @member_required()
 def transaction_status(request, pk: int):
-    """The detail page's status, polled while it can still change."""
+    """The detail page's changing part (status, facts, actions, timeline), polled while
+    the status can still change."""
     tx = transaction_get(merchant=request.merchant, pk=pk)
-    return render(request, "payments/transactions/_status.html", {"transaction": tx, "poll_seconds": POLL_SECONDS})
+    return render(request, "payments/transactions/_live.html",
+                  {"transaction": tx, "events": list(tx.events.all()), "poll_seconds": POLL_SECONDS})
 
 
 @member_required()

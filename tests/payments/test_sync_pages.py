@@ -103,6 +103,8 @@ def test_the_detail_status_polls_while_open_and_stops_when_final(enigmapay, memb
     Transaction.objects.filter(pk=tx.pk).update(status=Status.SUCCEEDED, raw_status="Completed")
     fragment = client.get(status_url).content.decode()
     assert ">Succeeded</span>" in fragment and "hx-get" not in fragment
+    assert "Succeeded <span class=\"muted\">(EnigmaPay says" in fragment  # the facts move with it
+    assert "{#" not in page + fragment and "comment" not in page + fragment
 
 
 def test_the_list_polls_only_its_open_rows(enigmapay, members):
