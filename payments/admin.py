@@ -1,7 +1,7 @@
 """Staff views of the money. Money fields and statuses are read-only here: a status
 changes only through payments.transitions (sync, callbacks, the dashboard's actions)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from payments.models import (
     BalanceSnapshot,
@@ -9,6 +9,7 @@ from payments.models import (
     IdempotencyKey,
     PaymentLinkDetail,
     PayoutDetail,
+    SyncRun,
     Transaction,
     TransactionEvent,
 )
@@ -55,9 +56,26 @@ class TransactionAdmin(admin.ModelAdmin):
     readonly_fields = ("merchant", "connection", "provider", "kind", "reference", "external_id", "amount",
                        "currency", "status", "raw_status", "parent", "customer", "created_by", "last_error",
                        "created_at", "updated_at", "sync_attempts")
-    fields = (*readonly_fields, "description", "next_sync_at")
+    fields = (*readonly_fields, "description", "next_sync_at", "needs_attention_since", "attention_reason")
     inlines = [PayoutInline, LinkInline, EventInline]
     show_full_result_count = False  # a COUNT(*) over millions of rows on every page
+    actions = ["resync"]
+
+    @admin.action(description="Re-run the status sync (asks the provider; never sends money)")
+    def resync(self, request, queryset):
+        """Makes the open ones due now (flagged ones too) and wakes the scheduler after
+        commit: the provider is asked by a worker, not while this request holds its
+        transaction."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        from payments.tasks import transactions_sync_due
+        from payments.transitions import FINAL
+
+        count = queryset.exclude(status__in=FINAL).update(next_sync_at=timezone.now())
+        transaction.on_commit(transactions_sync_due.delay)
+        self.message_user(request, f"{count} open transaction(s) will be asked about in a moment; "
+                                   f"final ones are left alone.", messages.INFO)
 
     def has_add_permission(self, request):
         return False
@@ -140,4 +158,27 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a used key would let the same retry move money a second time.
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "task", "connection", "trigger", "total", "done", "changed", "failed",
+                    "finished_at", "short_error", "next_attempt_at")
+    list_filter = ("task", "trigger", "connection__provider")
+    search_fields = ("connection__merchant__name", "error")
+    list_select_related = ("connection__merchant",)
+    readonly_fields = ("task", "merchant", "connection", "trigger", "requested_by", "created_at", "started_at",
+                       "finished_at", "total", "done", "changed", "failed", "error", "next_attempt_at",
+                       "consecutive_failures", "fresh_read")
+    show_full_result_count = False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error[:80]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

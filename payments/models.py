@@ -78,6 +78,11 @@ class Transaction(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     next_sync_at = models.DateTimeField(null=True, blank=True)
     sync_attempts = models.PositiveIntegerField(default=0)
+    # Set when the sync gave up after its bound (payments.sync.policy): a person must look.
+    needs_attention_since = models.DateTimeField(null=True, blank=True)
+    attention_reason = models.CharField(max_length=300, blank=True)
+    # A sync worker's claim on the row (payments.sync.transactions): until then, no other takes it.
+    sync_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -97,6 +102,11 @@ class Transaction(models.Model):
             models.Index(
                 fields=["next_sync_at"], name="payments_tx_due", condition=models.Q(next_sync_at__isnull=False)
             ),
+            # The home page's "needs attention" list.
+            models.Index(
+                fields=["merchant", "needs_attention_since"], name="payments_tx_attention",
+                condition=models.Q(needs_attention_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +117,56 @@ class Transaction(models.Model):
         from payments.transitions import is_final
 
         return is_final(self.status)
+
+
+class SyncRun(models.Model):
+    """One run of a sync task for one connection: what it did and how it ended.
+
+    The latest run of a (task, connection) is that connection's sync health on the
+    dashboard; a failed run's ``next_attempt_at`` holds the whole connection back
+    (backoff) while the other connections go on."""
+
+    class Task(models.TextChoices):
+        TRANSACTIONS = "transactions", "Transaction status"
+        BALANCES = "balances", "IBAN balances"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Sync now"
+
+    task = models.CharField(max_length=20, choices=Task.choices)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="sync_runs")
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Transactions (or IBANs) taken in this run")
+    done = models.PositiveIntegerField(default=0, help_text="Asked, whatever the answer")
+    changed = models.PositiveIntegerField(default=0, help_text="Whose status changed")
+    failed = models.PositiveIntegerField(default=0, help_text="Whose status call failed")
+    error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a failing connection is tried again (its backoff)"
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # A balance run that was allowed to call EnigmaPay (the minute's one read).
+    fresh_read = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["connection", "task", "-created_at"], name="payments_syncrun_latest")]
+        verbose_name = "sync run"
+
+    def __str__(self) -> str:
+        return f"{self.get_task_display()} · {self.connection} · {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
 
 
 class TransactionEvent(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.views import callbacks, enigmapay, transactions
+from payments.views import callbacks, enigmapay, sync, transactions
 
 app_name = "payments"
 
@@ -8,9 +8,14 @@ urlpatterns = [
     # Transactions: list, detail, export (payments/views/transactions.py).
     path("transactions/", transactions.transaction_list, name="transaction-list"),
     path("transactions/export.csv", transactions.transaction_export, name="transaction-export"),
-    path("transactions/<int:pk>/", transactions.transaction_detail, name="transaction-detail"),
+    path("transactions/<id:pk>/", transactions.transaction_detail, name="transaction-detail"),
     # Callbacks received, per connection, with their outcome (payments/views/callbacks.py).
     path("callbacks/", callbacks.callback_list, name="callback-list"),
+    # Live fragments and "sync now" (payments/views/sync.py).
+    path("transactions/<id:pk>/status/", sync.transaction_status, name="transaction-status"),
+    path("transactions/statuses/", sync.transaction_statuses, name="transaction-statuses"),
+    path("sync/now/", sync.sync_now, name="sync-now"),
+    path("sync/progress/", sync.sync_progress, name="sync-progress"),
     # EnigmaPay desk (payments/views/enigmapay.py).
     path("ibans/", enigmapay.iban_list, name="iban-list"),
     path("ibans/refresh/<id:connection_pk>/", enigmapay.iban_refresh, name="iban-refresh"),

@@ -49,6 +49,7 @@ RECORD_MAKERS = {
     "payments:iban-detail": {"pk": iban},
     "payments:payout-check": {"pk": transaction},
     "payments:transaction-detail": {"pk": transaction},
+    "payments:transaction-status": {"pk": transaction},
     "accounts:team-member-role": {"pk": membership},
     "accounts:team-member-remove": {"pk": membership},
     "accounts:api-key-revoke": {"pk": api_key},

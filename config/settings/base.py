@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served from static/, no CDN
     "django_celery_beat",
     "django_filters",
+    "django_htmx",
     "accounts",
     "providers",
     "payments",
@@ -48,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentMerchantMiddleware",
 ]
 
@@ -137,6 +139,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Workers keep Django's LOGGING (and so its redacting filter) instead of replacing the
 # root logger's handlers with Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How long a sync claim holds a transaction (payments/sync/policy.py); longer than the
+# batch task's hard time limit. Lowered only by the worker-kill test.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=360)
 
 # --- REST API ---------------------------------------------------------------------
 # The shared wiring (auth, roles, error shape) is described in config/api.py.

@@ -4,7 +4,7 @@ that say whether the card method is on.
 A link moves no money by itself (the customer pays later, on EnigmaPay's page), so a
 lost answer is a failed link, not an unknown payment: at worst EnigmaPay holds an
 orphan link nobody was shown. The link is a ``Transaction`` of kind payment_link:
-pending until EnigmaPay reports it paid."""
+pending until EnigmaPay reports it paid (``payment_link_check_status``, run by the sync)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from payments.models import Kind, PaymentLinkDetail, Status, Transaction
 from payments.services.common import Actor, checked_amount, with_reference
-from payments.services.payouts import FIRST_SYNC_DELAY
+from payments.services.payouts import FINAL_FROM_UPSTREAM, FIRST_SYNC_DELAY, status_of, sync_fields
 from payments.transitions import transaction_record_created, transition_apply
 from providers.base.errors import ProviderError, ProviderRejected
 from providers.enigmapay.client import CREDIT_CARD_MINIMUM
@@ -107,4 +107,27 @@ def payment_link_create(*, connection: ProviderConnection, actor: Actor, usernam
     external = str(result.transaction_id) if getattr(result, "transaction_id", None) is not None else ""
     transition_apply(transaction=link, to_status=Status.PENDING, source=actor.source,
                      fields={"external_id": external, "next_sync_at": timezone.now() + FIRST_SYNC_DELAY})
+    return link
+
+
+def payment_link_check_status(*, link: Transaction, actor: Actor) -> Transaction:
+    """Ask EnigmaPay whether the link was paid (transaction-status) and record it.
+    Creates nothing. A link EnigmaPay never gave an id for cannot be asked about."""
+    if link.kind != Kind.PAYMENT_LINK:
+        raise ValueError("not a payment link")
+    if not link.external_id:
+        Transaction.objects.filter(pk=link.pk).update(next_sync_at=None)
+        link.refresh_from_db()
+        return link
+    try:
+        found = client_for(link.connection).transaction_status(transaction_id=int(link.external_id))
+    except ProviderError as e:
+        Transaction.objects.filter(pk=link.pk).update(**sync_fields(link, final=False), last_error=e.message[:2000])
+        raise
+    new = status_of(found.status)
+    transition_apply(
+        transaction=link, to_status=new, source=actor.source, actor=actor.label, raw_status=found.raw_status,
+        from_provider=True, fields=sync_fields(link, final=new in FINAL_FROM_UPSTREAM),
+        note=f"EnigmaPay says {found.raw_status or new}.",
+    )
     return link

@@ -162,7 +162,7 @@ def _send(payout: Transaction, clean: dict, actor: Actor) -> Transaction:
         )
         payout.provider_error = e  # for the API's answer (status by error class); not stored
         return payout
-    status = _status_of(result.status)
+    status = status_of(result.status)
     external = str(result.transaction_id) if getattr(result, "transaction_id", None) is not None else ""
     fields = {"external_id": external} if external else {}
     if status == Status.PENDING:
@@ -208,9 +208,8 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
                          note=f"EnigmaPay answered a status Paydesk does not know ({raw!r}); asking again later.")
         payout.refresh_from_db()
         return payout
-    fields = {"external_id": external, "sync_attempts": payout.sync_attempts + 1}
-    new = _status_of(status)
-    fields["next_sync_at"] = None if new in (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED) else _backoff(payout)
+    new = status_of(status)
+    fields = {"external_id": external, **sync_fields(payout, final=new in FINAL_FROM_UPSTREAM)}
     transition_apply(
         transaction=payout, to_status=new, source=actor.source, actor=actor.label, raw_status=raw,
         from_provider=True, fields=fields, note=f"EnigmaPay says {raw or new}.",
@@ -249,9 +248,11 @@ def _carries_reference(description: str | None, reference: str) -> bool:
 def _checked_not_found(payout: Transaction, actor: Actor) -> Transaction:
     """Not in any history yet: it may still appear (or never have arrived). Stay as is;
     only EnigmaPay's own answer may say failed."""
+    first = payout.sync_attempts == 0 or actor.source != Actor.sync().source
     _bump_sync(payout, note="")
-    transaction_note(transaction=payout, source=actor.source, actor=actor.label,
-                     note="EnigmaPay shows no payout with this reference yet; Paydesk will ask again.")
+    if first:  # the timeline shows changes, not every poll: say it once, and when a person asks
+        transaction_note(transaction=payout, source=actor.source, actor=actor.label,
+                         note="EnigmaPay shows no payout with this reference yet; Paydesk will ask again.")
     payout.refresh_from_db()
     return payout
 
@@ -268,7 +269,20 @@ def _backoff(payout: Transaction):
     return timezone.now() + timedelta(seconds=seconds)
 
 
-def _status_of(upstream: str) -> str:
+# What an upstream answer can end in; a final answer stops the sync.
+FINAL_FROM_UPSTREAM = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+
+def sync_fields(tx: Transaction, *, final: bool) -> dict:
+    """The sync columns after a status answer: one more attempt; asked again after the
+    backoff, or never again (and no longer needing attention) once final."""
+    fields = {"sync_attempts": tx.sync_attempts + 1, "next_sync_at": None if final else _backoff(tx)}
+    if final:
+        fields.update(needs_attention_since=None, attention_reason="")
+    return fields
+
+
+def status_of(upstream: str) -> str:
     if upstream == SUCCEEDED:
         return Status.SUCCEEDED
     if upstream == FAILED:

@@ -161,12 +161,15 @@ class Sandbox:
         self.callbacks = []
         self.received.clear()
         self.completion_delay = type(self).completion_delay
+        self.latency = 0.0  # seconds added to every call, outside the lock (benchmarks)
 
     def configure(self, options: dict) -> dict:
         """Tune the sandbox at run time (``POST /_sandbox/config``)."""
         if "completion_delay" in options:
             self.completion_delay = float(options["completion_delay"])
-        return {"completion_delay": self.completion_delay}
+        if "latency" in options:
+            self.latency = float(options["latency"])
+        return {"completion_delay": self.completion_delay, "latency": self.latency}
 
     # -- WSGI -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -193,6 +196,8 @@ class Sandbox:
             return self.method_not_allowed(request)
         except HTTPException as e:
             return e.get_response()
+        if self.latency:
+            time.sleep(self.latency)  # as a far-away upstream: calls wait side by side, not in turn
         fault = self.faults.take(self.name, endpoint)
         if fault is not None and fault.kind in ("500", "502", "503") and not fault.act:
             return self.fault_response(fault)

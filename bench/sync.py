@@ -1,0 +1,165 @@
+"""Sync of N pending transactions (default 10,000) against the EnigmaPay sandbox with
+20 ms added to every call: wall time against the one-call-at-a-time bound, and the
+number of upstream calls per transaction.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/paydesk_bench \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/13 \\
+    /work/main/.venv/bin/python bench/sync.py [N] [--workers 2] [--concurrency 4]
+
+The sandbox runs in its own process (``manage.py runsandbox``), the sync in real Celery
+worker processes, as in production. The one-call-at-a-time bound is measured, not
+assumed: a sample is synced with one thread in one process and its per-transaction
+time multiplied by N. Upstream calls are counted from ``sync_attempts`` (each status
+call adds one, whatever its answer)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import _setup  # noqa: F401  (Django on the bench database)
+import requests
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Merchant
+from config.celery import app
+from payments.models import Kind, Status, SyncRun, Transaction, TransactionEvent
+from payments.sync import transactions as sync
+from providers.enigmapay.testdata import DEMO_CREDENTIALS
+from providers.services import connection_upsert
+
+ROOT = Path(__file__).resolve().parent.parent
+LATENCY = 0.020
+SAMPLE = 200
+# Seeded sandbox transactions that are Completed: each sync call finds its payout paid and
+# writes the change and its event, the heaviest path a status answer takes.
+UPSTREAM_IDS = ["1001", "1002", "1003", "1004"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sandbox() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "manage.py", "runsandbox", "--port", str(port)], cwd=ROOT,  # noqa: S603 (fixed argv)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(f"{url}/_sandbox/faults", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    requests.post(f"{url}/_sandbox/config", json={"provider": "enigmapay", "latency": LATENCY}, timeout=5)
+    return proc, url
+
+
+def start_workers(count: int, concurrency: int) -> list[subprocess.Popen]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    return [
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork",  # noqa: S603
+                          f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+                          "--loglevel=WARNING", "-n", f"bench{i}@%h"],
+                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+        for i in range(count)
+    ]
+
+
+def stop(procs) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        p.wait(timeout=30)
+
+
+def make_rows(conn, count: int) -> list[int]:
+    due = timezone.now() - timedelta(seconds=1)
+    rows = [Transaction(merchant_id=conn.merchant_id, connection=conn, provider="enigmapay", kind=Kind.PAYOUT,
+                        amount="10.00", currency="TRY", external_id=UPSTREAM_IDS[i % len(UPSTREAM_IDS)],
+                        next_sync_at=due) for i in range(count)]
+    return [t.pk for t in Transaction.objects.bulk_create(rows, batch_size=2000)]
+
+
+def reset(merchant) -> None:
+    TransactionEvent.objects.filter(transaction__merchant=merchant).delete()
+    Transaction.objects.filter(merchant=merchant).delete()
+    SyncRun.objects.filter(merchant=merchant).delete()
+
+
+def calls(pks) -> int:
+    return Transaction.objects.filter(pk__in=pks).aggregate(n=Sum("sync_attempts"))["n"] or 0
+
+
+def one_at_a_time(conn) -> float:
+    """Seconds per transaction, one call at a time in one process."""
+    pks = make_rows(conn, SAMPLE)
+    settings.SYNC_THREADS_PER_BATCH = 1
+    settings.SYNC_BATCH_SIZE = SAMPLE
+    now = timezone.now()
+    lease = now + timedelta(minutes=6)
+    claimed = sync._claim(conn, now=now, lease_until=lease, manual=False)
+    run = SyncRun.objects.create(task="transactions", merchant_id=conn.merchant_id, connection=conn, total=SAMPLE)
+    started = time.perf_counter()
+    sync.transactions_sync_batch(run_id=run.pk, pks=claimed, lease_until=lease)
+    elapsed = time.perf_counter() - started
+    assert calls(pks) == SAMPLE and not Transaction.objects.filter(pk__in=pks).exclude(status=Status.SUCCEEDED)
+    del settings.SYNC_THREADS_PER_BATCH, settings.SYNC_BATCH_SIZE
+    return elapsed / SAMPLE
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("count", nargs="?", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis"):
+        raise SystemExit("Run it on PostgreSQL and Redis: set DATABASE_URL and CELERY_BROKER_URL.")
+    sandbox, url = start_sandbox()
+    merchant, _ = Merchant.objects.get_or_create(slug="bench-sync", defaults={"name": "Bench sync"})
+    reset(merchant)
+    conn, _ = connection_upsert(merchant=merchant, provider="enigmapay", mode="test",
+                                base_url=f"{url}/enigmapay/api/dealer", credentials=dict(DEMO_CREDENTIALS))
+    workers = []
+    try:
+        per_call = one_at_a_time(conn)
+        reset(merchant)
+        pks = make_rows(conn, args.count)
+        app.control.purge()
+        workers = start_workers(args.workers, args.concurrency)
+        time.sleep(3)  # the workers' start-up is not the sync's time
+        started = time.perf_counter()
+        runs = sync.transactions_dispatch()
+        while Transaction.objects.filter(pk__in=pks).exclude(status=Status.SUCCEEDED).exists():
+            time.sleep(0.2)
+        wall = time.perf_counter() - started
+        upstream = calls(pks)
+    finally:
+        stop([*workers, sandbox])
+    bound = per_call * args.count
+    print(f"transactions: {args.count:,}; added latency per call: {LATENCY * 1000:.0f} ms")
+    print(f"workers: {args.workers} x prefork {args.concurrency}, {sync.policy.threads_per_batch()} threads "
+          f"per batch, {len(runs)} run(s)")
+    print(f"one call at a time: {per_call * 1000:.1f} ms per transaction (sample {SAMPLE}) -> bound {bound:.1f} s")
+    print(f"concurrent sync: {wall:.1f} s wall, {args.count / wall:.0f} transactions/s, "
+          f"{bound / wall:.1f}x faster than the bound")
+    print(f"upstream calls: {upstream:,} ({upstream / args.count:.2f} per transaction)")
+
+
+if __name__ == "__main__":
+    main()

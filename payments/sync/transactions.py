@@ -1,0 +1,317 @@
+"""Claim due transactions, fan them out one batch task per connection, run a batch.
+
+A claim is one short database transaction per connection: the due rows are locked with
+``select_for_update(skip_locked=True)`` (rows another worker holds are skipped, not
+waited for) and given a lease (``sync_lease_until``, also pushed into ``next_sync_at``)
+before any provider is called. A batch asks only about rows still under *its* lease, on
+a bounded pool of threads sharing the connection's pooled HTTP session, outside any
+database transaction; each answer is applied by its syncer through
+``payments.transitions``. Nothing here sends money, so a batch run twice (a message
+redelivered after a worker died) asks twice and changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection as db_connection
+from django.db import connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from payments.models import SyncRun, Transaction
+from payments.sync import policy
+from payments.sync.registry import syncable_kinds, syncer_for
+from payments.transitions import FINAL, transaction_note
+from providers.base.errors import ProviderAuthenticationError, ProviderError, ProviderUnavailable
+from providers.models import ProviderConnection
+
+logger = logging.getLogger("payments.sync")
+
+# Failures that say the connection, not the transaction, is the problem.
+CONNECTION_FAILURES = (ProviderUnavailable, ProviderAuthenticationError)
+# A batch stops asking after this many connection failures (a single flaky call does not).
+CONNECTION_FAILURE_LIMIT = 3
+
+
+# -- claiming and fanning out --------------------------------------------------------------
+def transactions_dispatch(*, merchant=None, trigger: str = SyncRun.Trigger.SCHEDULE, user=None) -> list[SyncRun]:
+    """Claim what is due (every merchant, or one merchant for "sync now") and enqueue one
+    batch task per connection and batch, after commit. A scheduled run skips a connection
+    that is backing off; a person's "sync now" asks anyway (it is the manual retry) and
+    also takes what is not due yet, flagged rows included."""
+    manual = trigger == SyncRun.Trigger.MANUAL
+    now = timezone.now()
+    runs = []
+    for connection in _connections(merchant=merchant, now=now, manual=manual):
+        run = _dispatch_connection(connection, now=now, manual=manual, user=user, trigger=trigger)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def _connections(*, merchant, now: datetime, manual: bool) -> list[ProviderConnection]:
+    if manual:
+        return list(ProviderConnection.objects.filter(merchant=merchant, provider__in=_providers()))
+    due = _open(Transaction.objects.filter(next_sync_at__lte=now))
+    ids = set(due.order_by().values_list("connection_id", flat=True).distinct())
+    held = {run.connection_id for run in _latest_runs(ids) if run.next_attempt_at and run.next_attempt_at > now}
+    return list(ProviderConnection.objects.filter(pk__in=ids - held))
+
+
+def _dispatch_connection(connection, *, now: datetime, manual: bool, user, trigger: str) -> SyncRun | None:
+    lease_until = now + policy.lease()
+    batches: list[list[int]] = []
+    claimed = 0
+    while claimed < policy.claim_limit():
+        pks = _claim(connection, now=now, lease_until=lease_until, manual=manual)
+        if not pks:
+            break
+        batches.append(pks)
+        claimed += len(pks)
+    if not batches and not manual:
+        return None
+    run = SyncRun.objects.create(
+        task=SyncRun.Task.TRANSACTIONS, merchant_id=connection.merchant_id, connection=connection,
+        trigger=trigger, requested_by=user if getattr(user, "pk", None) else None, total=claimed,
+        consecutive_failures=_previous_failures(connection),
+        finished_at=None if batches else now,
+    )
+    from payments.tasks import transactions_sync_batch  # the task module imports this one
+
+    for pks in batches:
+        transaction.on_commit(
+            lambda pks=pks: transactions_sync_batch.delay(run.pk, pks, lease_until.isoformat())
+        )
+    return run
+
+
+def _claim(connection, *, now: datetime, lease_until: datetime, manual: bool) -> list[int]:
+    """Lock up to one batch of the connection's claimable rows and lease them."""
+    with transaction.atomic():
+        rows = _open(Transaction.objects.filter(connection=connection))
+        rows = rows.filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+        if manual:
+            rows = rows.filter(Q(next_sync_at__isnull=False) | Q(needs_attention_since__isnull=False))
+        else:
+            rows = rows.filter(next_sync_at__lte=now)
+        pks = list(
+            rows.select_for_update(skip_locked=True).order_by("next_sync_at", "pk")
+            .values_list("pk", flat=True)[: policy.batch_size()]
+        )
+        if pks:
+            Transaction.objects.filter(pk__in=pks).update(sync_lease_until=lease_until, next_sync_at=lease_until)
+    return pks
+
+
+def _open(queryset):
+    """Rows a syncer exists for and that can still change."""
+    kinds = Q()
+    for provider, kind in syncable_kinds():
+        kinds |= Q(provider=provider, kind=kind)
+    return queryset.filter(kinds).exclude(status__in=FINAL)
+
+
+def _providers() -> set[str]:
+    return {provider for provider, _ in syncable_kinds()}
+
+
+def _latest_runs(connection_ids) -> list[SyncRun]:
+    runs = SyncRun.objects.filter(connection_id__in=connection_ids, task=SyncRun.Task.TRANSACTIONS)
+    return list(runs.order_by("connection_id", "-created_at", "-id").distinct("connection_id")) \
+        if db_connection.features.can_distinct_on_fields else _latest_by_hand(runs)
+
+
+def _latest_by_hand(runs) -> list[SyncRun]:
+    latest: dict[int, SyncRun] = {}
+    for run in runs.order_by("-created_at", "-id"):
+        latest.setdefault(run.connection_id, run)
+    return list(latest.values())
+
+
+def _previous_failures(connection) -> int:
+    last = SyncRun.objects.filter(connection=connection, task=SyncRun.Task.TRANSACTIONS, finished_at__isnull=False)
+    return last.values_list("consecutive_failures", flat=True).first() or 0
+
+
+# -- running a batch -----------------------------------------------------------------------
+@dataclass
+class _Tally:
+    """What a batch's threads report, flushed to the SyncRun now and then (progress)."""
+
+    run_id: int
+    done: int = 0
+    changed: int = 0
+    failed: int = 0
+    connection_failures: int = 0
+    asked: int = 0
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    unflushed: dict = field(default_factory=lambda: {"done": 0, "changed": 0, "failed": 0})
+
+    def add(self, *, changed: bool = False, failed: bool = False, connection_failure: bool = False,
+            error: str = "") -> None:
+        with self.lock:
+            self.done += 1
+            self.asked += 1
+            self.changed += changed
+            self.failed += failed
+            self.connection_failures += connection_failure
+            self.error = error or self.error
+            for name, value in (("done", 1), ("changed", int(changed)), ("failed", int(failed))):
+                self.unflushed[name] += value
+            due = self.unflushed["done"] >= 25
+        if due:
+            self.flush()
+
+    @property
+    def connection_down(self) -> bool:
+        return self.connection_failures >= CONNECTION_FAILURE_LIMIT or (
+            self.asked > 0 and self.connection_failures == self.asked
+        )
+
+    def flush(self, *, extra_done: int = 0) -> None:
+        with self.lock:
+            counts, self.unflushed = self.unflushed, {"done": 0, "changed": 0, "failed": 0}
+        counts["done"] += extra_done
+        if any(counts.values()):
+            SyncRun.objects.filter(pk=self.run_id).update(**{k: F(k) + v for k, v in counts.items()})
+
+
+def transactions_sync_batch(*, run_id: int, pks: list[int], lease_until: datetime) -> SyncRun:
+    """Ask about the rows of ``pks`` still under this batch's lease, a few at a time, and
+    record the run. Rows another claim has taken since (this batch ran late) are left to it."""
+    SyncRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=timezone.now())
+    rows = list(
+        Transaction.objects.filter(pk__in=pks, sync_lease_until=lease_until).select_related("connection")
+    )
+    tally = _Tally(run_id=run_id)
+    left = _run_threads(rows, tally)
+    _release(left, tally)
+    Transaction.objects.filter(pk__in=pks, sync_lease_until=lease_until).update(sync_lease_until=None)
+    tally.flush(extra_done=len(pks) - len(rows) + len(left))
+    return _finish(run_id, tally)
+
+
+def _run_threads(rows: list[Transaction], tally: _Tally) -> list[Transaction]:
+    """Sync ``rows`` on at most ``policy.threads_per_batch()`` threads; returns the rows
+    not asked because the connection went down meanwhile."""
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for row in rows:
+        work.put(row)
+    left: list[Transaction] = []
+
+    def worker(own_connection: bool) -> None:
+        try:
+            while True:
+                try:
+                    row = work.get_nowait()
+                except queue.Empty:
+                    return
+                if tally.connection_down:
+                    left.append(row)
+                    continue
+                _sync_row(row, tally)
+        finally:
+            if own_connection:
+                connections.close_all()  # this thread's own database connection
+
+    count = _thread_count(len(rows))
+    if count <= 1:
+        worker(own_connection=False)
+        return left
+    threads = [threading.Thread(target=worker, args=(True,), daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return left
+
+
+def _thread_count(rows: int) -> int:
+    # SQLite takes one writer at a time (and, in memory, fails a second one at once):
+    # threads would only queue up on its lock.
+    if db_connection.vendor == "sqlite":
+        return 1
+    return max(1, min(policy.threads_per_batch(), rows))
+
+
+def _sync_row(row: Transaction, tally: _Tally) -> None:
+    try:
+        outcome = syncer_for(row)(row)
+    except CONNECTION_FAILURES as e:
+        tally.add(failed=True, connection_failure=True, error=e.message)
+        return
+    except ProviderError as e:  # about this transaction only (not found, unreadable answer)
+        tally.add(failed=True, error=e.message)
+        return
+    except Exception:  # a bug must not stop the batch; the lease runs out and it is due again
+        logger.exception("sync of transaction %s failed", row.pk)
+        tally.add(failed=True, error="Paydesk could not apply the answer; see the logs.")
+        return
+    if outcome.status not in FINAL:
+        attention_check(transaction=row)
+    tally.add(changed=outcome.changed)
+
+
+def _release(rows: list[Transaction], tally: _Tally) -> None:
+    """Rows not asked because the connection is down wait for its next attempt."""
+    if rows:
+        retry_at = timezone.now() + policy.connection_backoff(_failures_after(tally))
+        Transaction.objects.filter(pk__in=[r.pk for r in rows]).update(next_sync_at=retry_at)
+
+
+def _failures_after(tally: _Tally) -> int:
+    run = SyncRun.objects.only("consecutive_failures").get(pk=tally.run_id)
+    return run.consecutive_failures + 1
+
+
+def _finish(run_id: int, tally: _Tally) -> SyncRun:
+    """Close the run once every batch of it has reported; a connection that went down
+    gets its backoff (the next scheduled run skips it until then)."""
+    now = timezone.now()
+    if tally.connection_down:
+        failures = _failures_after(tally)
+        SyncRun.objects.filter(pk=run_id).update(
+            error=tally.error[:2000], consecutive_failures=failures,
+            next_attempt_at=now + policy.connection_backoff(failures),
+        )
+    elif tally.asked:
+        SyncRun.objects.filter(pk=run_id, next_attempt_at__isnull=True).update(consecutive_failures=0)
+    SyncRun.objects.filter(pk=run_id, finished_at__isnull=True, done__gte=F("total")).update(finished_at=now)
+    return SyncRun.objects.get(pk=run_id)
+
+
+# -- giving up to a person -----------------------------------------------------------------
+def attention_check(*, transaction: Transaction, now: datetime | None = None) -> bool:
+    """Past its bound and still open: flag it for a person, stop asking on a schedule
+    (it stays syncable by hand), and say so on its timeline. Never marks it failed."""
+    now = now or timezone.now()
+    current = Transaction.objects.get(pk=transaction.pk)
+    bound = policy.attention_after(current.status)
+    if current.status in FINAL or bound is None or now - current.created_at < bound:
+        return False
+    if current.needs_attention_since is None:
+        reason = _reason(current, bound)
+        Transaction.objects.filter(pk=current.pk).update(
+            needs_attention_since=now, attention_reason=reason[:300], next_sync_at=None
+        )
+        transaction_note(transaction=current, source="system", actor="Paydesk",
+                         note=f"Needs attention: {reason} Paydesk stopped asking on its own; sync it by hand.")
+    else:
+        Transaction.objects.filter(pk=current.pk).update(next_sync_at=None)
+    return True
+
+
+def _reason(tx: Transaction, bound) -> str:
+    hours = int(bound.total_seconds() // 3600)
+    provider = tx.get_provider_display()
+    if tx.status == "unknown" and not tx.external_id:
+        return f"{provider} has shown no record of it after {hours} h; it may or may not have been paid."
+    if tx.status == "unknown":
+        return f"The outcome is still unknown after {hours} h."
+    return f"{provider} still says {tx.raw_status or 'pending'} after {hours} h."
