@@ -1,0 +1,86 @@
+"""Answers to EnKash's money calls that no sandbox sends: a 409 from something that is not
+EnKash (a proxy's HTML page, a gateway's ``{"message": ...}``) or with a code nobody
+documents proves nothing was refunded, so the outcome is unknown; only a 409 carrying a
+failure code EnKash documents is a refusal."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from providers.base.errors import ProviderOutcomeUnknown, ProviderRejected
+from providers.enkash import codes
+from providers.enkash.client import EnKashClient
+
+TOKEN = {"token": "enk_test_token_canned_0002", "expiry": int(time.time() * 1000) + 3_600_000,
+         "resultCode": 0, "resultMessage": "Token generated"}
+
+
+class CannedSession(requests.Session):
+    """Issues a token, then answers every other call with ``status`` and ``text``."""
+
+    def __init__(self, status: int, text: str, content_type: str = "application/json") -> None:
+        super().__init__()
+        self.status, self.text, self.content_type, self.sent = status, text, content_type, []
+
+    def request(self, method, url, **kwargs):
+        token_call = url.endswith("/merchant/token")
+        self.sent.append((method, url))
+        response = requests.Response()
+        response.status_code, response.url = (200, url) if token_call else (self.status, url)
+        response._content = (json.dumps(TOKEN) if token_call else self.text).encode()
+        response.headers["Content-Type"] = "application/json" if token_call else self.content_type
+        return response
+
+
+def client_answering(status: int, text: str, content_type: str = "application/json") -> EnKashClient:
+    return EnKashClient(base_url="http://enkash.invalid/enkash", access_key="enk_test_ak_canned",
+                        secret_key="enk_test_sk_canned", session=CannedSession(status, text, content_type))
+
+
+def refund(client: EnKashClient):
+    return client.refund(transaction_id="EKT1", amount="10.00", request_id="rf-1")
+
+
+@pytest.mark.parametrize(("text", "content_type"), [
+    ("<html><body><h1>409 Conflict</h1></body></html>", "text/html"),
+    ('{"message": "conflict"}', "application/json"),
+    ('{"response_code": 7777, "response_message": "Conflict", "payload": null}', "application/json"),
+])
+def test_a_refund_answered_409_without_a_known_code_is_outcome_unknown(text, content_type):
+    client = client_answering(409, text, content_type)
+    with pytest.raises(ProviderOutcomeUnknown) as excinfo:
+        refund(client)
+    assert (excinfo.value.http_status, excinfo.value.code) == (409, "outcome_unknown_http_409")
+    assert "may or may not have gone through" in excinfo.value.message
+    assert [m for m, url in client.session.sent if url.endswith("/refund")] == ["POST"]  # sent once
+
+
+def test_a_refund_answered_409_with_enkash_refusal_code_stays_a_rejection():
+    body = {"response_code": codes.REFUND_REQUEST_CONFLICT, "response_message": "requestId reused", "payload": None}
+    with pytest.raises(ProviderRejected) as excinfo:
+        refund(client_answering(409, json.dumps(body)))
+    assert not isinstance(excinfo.value, ProviderOutcomeUnknown)
+    assert (excinfo.value.http_status, excinfo.value.code) == (409, "refund_request_conflict")
+    assert excinfo.value.message == "This refund request id was already used for a different refund."
+
+
+def test_a_refund_refused_422_without_a_code_is_still_a_refusal():
+    # 422 is in MONEY_NOT_ACTED: the status alone proves nothing was refunded.
+    with pytest.raises(ProviderRejected) as excinfo:
+        refund(client_answering(422, '{"message": "bad amount"}'))
+    assert not isinstance(excinfo.value, ProviderOutcomeUnknown)
+    assert excinfo.value.code == "unprocessable"
+
+
+def test_an_order_answered_bare_409_is_still_a_duplicate_refusal():
+    # create_order moves no money: the documented 409 keeps its plain meaning.
+    client = client_answering(409, "<html>409</html>", "text/html")
+    with pytest.raises(ProviderRejected) as excinfo:
+        client.create_order(order_id="PD1", amount="10.00", return_url="https://m.test/r",
+                            notify_url="https://m.test/n")
+    assert not isinstance(excinfo.value, ProviderOutcomeUnknown)
+    assert excinfo.value.code == "conflict"
