@@ -340,9 +340,10 @@ class VospayClient(ProviderClient):
                       "Vospay did not accept the customer's confirmation. Send a new OTP and try again."),
                 404: (errors.ProviderRejected, "transaction_not_found",
                       "Vospay does not know this transaction for this customer."),
-                409: (errors.ProviderRejected, "already_finalized",
-                      "Vospay has already finalized this transaction; verify it instead of finalizing again."),
-                # 500 is left to the base on purpose: an unknown outcome (module docstring).
+                # 409 and 500 are left to the base on purpose: unknown outcomes (module
+                # docstring). The doc lists no 409; "already finalized" may well mean this
+                # very request finalized it before the answer was lost, and a 409 from a
+                # proxy says nothing at all, so verify_transaction settles it.
             },
         )
         self._raise_if_refused(reply)
