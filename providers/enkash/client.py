@@ -271,12 +271,12 @@ class EnKashClient(ProviderClient):
     def upi_intent_link(self, *, order_id: str) -> UpiIntentLink:
         op = "upi_intent_link"
         reply = self._call("GET", f"/api/v0/payment-link/upi-intent/{_segment(op, order_id)}", operation=op)
-        return self._result(op, reply, _payload(UpiIntentLink.from_payload))
+        return self._result(op, reply, _payload(partial(UpiIntentLink.from_payload, order_id=order_id)))
 
     def dynamic_qr_code(self, *, order_id: str) -> DynamicQrCode:
         op = "dynamic_qr_code"
         reply = self._call("GET", f"/pay/checkout/qrcode/{_segment(op, order_id)}", operation=op)
-        return self._result(op, reply, _payload(DynamicQrCode.from_payload))
+        return self._result(op, reply, _payload(partial(DynamicQrCode.from_payload, order_id=order_id)))
 
     # -- settlements --------------------------------------------------------------------
     def settlement_payout(self, *, payout_id: str) -> SettlementPayout:

@@ -73,14 +73,26 @@ def optional_inr(value: object) -> Money | None:
 
 
 def given(p: dict, key: str, sent: object = None) -> str:
-    """An identifier Paydesk may know from its own request: EnKash's when it sends one,
-    else the one sent; KeyError when there is neither."""
+    """An identifier Paydesk may know from its own request: the one sent, which the answer
+    may leave out; EnKash's when nothing was sent; KeyError when there is neither.
+
+    An answer naming another id than the one sent is about something else (a swapped or
+    cached answer, a proxy mixing up replies): ValueError, so the client calls it
+    unreadable (an unknown outcome after a payment or refund) rather than record the
+    other id as this one's."""
     value = p.get(key)
     if value in (None, ""):
         if sent in (None, ""):
             raise KeyError(key)
         return str(sent)
+    if sent not in (None, "") and str(value) != str(sent):
+        raise ValueError(f"the answer's {key} is not the one Paydesk sent")
     return str(value)
+
+
+def optional_given(p: dict, key: str, sent: object = None) -> str | None:
+    """Like ``given``, but None when neither the answer nor the request has the id."""
+    return None if p.get(key) in (None, "") and sent in (None, "") else given(p, key, sent)
 
 
 def amount_or(p: dict, key: str, sent: Money | None) -> Money | None:
@@ -196,7 +208,7 @@ class Payment:
         raw = raw_status(p, required=status_required)
         return cls(
             transaction_id=given(p, "transactionId", transaction_id),
-            order_id=text(p.get("orderId")) or order_id,
+            order_id=optional_given(p, "orderId", order_id),
             amount=amount_or(p, "amount", amount),
             status=normalise(PAYMENT_STATUSES, raw),
             raw_status=raw,
@@ -291,10 +303,10 @@ class UpiIntentLink:
     expires_at: datetime | None
 
     @classmethod
-    def from_payload(cls, p: dict) -> UpiIntentLink:
+    def from_payload(cls, p: dict, *, order_id: str | None = None) -> UpiIntentLink:
         links = p["intentLinks"]
         return cls(
-            order_id=str(p["orderId"]),
+            order_id=given(p, "orderId", order_id),
             transaction_id=str(p["transactionId"]),
             amount=inr(p["amount"]),
             upi_url=str(links["upi"]),
@@ -319,9 +331,9 @@ class DynamicQrCode:
         return base64.b64decode(self.png_base64)
 
     @classmethod
-    def from_payload(cls, p: dict) -> DynamicQrCode:
+    def from_payload(cls, p: dict, *, order_id: str | None = None) -> DynamicQrCode:
         return cls(
-            order_id=str(p["orderId"]),
+            order_id=given(p, "orderId", order_id),
             transaction_id=str(p["transactionId"]),
             amount=inr(p["amount"]),
             upi_url=str(p["upiUrl"]),

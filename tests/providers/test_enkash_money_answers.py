@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from providers.base.errors import ProviderOutcomeUnknown, ProviderRejected
+from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderRejected
 from providers.enkash import codes
 from providers.enkash.client import EnKashClient
 
@@ -84,3 +84,49 @@ def test_an_order_answered_bare_409_is_still_a_duplicate_refusal():
                             notify_url="https://m.test/n")
     assert not isinstance(excinfo.value, ProviderOutcomeUnknown)
     assert excinfo.value.code == "conflict"
+
+
+# -- an answer about another id than the one sent --------------------------------------------
+def envelope(payload: dict) -> str:
+    return json.dumps({"response_code": 0, "response_message": "Success", "payload": payload})
+
+
+@pytest.mark.parametrize("payload", [
+    {"requestId": "rf-OTHER", "transactionId": "EKT1", "status": "SUCCESS"},
+    {"requestId": "rf-1", "transactionId": "EKT2", "status": "SUCCESS"},
+])
+def test_a_refund_answer_naming_another_id_is_an_unknown_outcome(payload):
+    with pytest.raises(ProviderOutcomeUnknown) as excinfo:
+        refund(client_answering(200, envelope(payload)))
+    assert (excinfo.value.http_status, excinfo.value.code) == (200, "unexpected_shape")
+
+
+def test_a_payment_answer_naming_another_order_is_an_unknown_outcome():
+    client = client_answering(200, envelope({"transactionId": "EKT7", "orderId": "PD-OTHER", "status": "SUCCESS"}))
+    with pytest.raises(ProviderOutcomeUnknown) as excinfo:
+        client.submit_payment_detail(order_id="PD42", amount="10.00", payment_mode="UPI", vpa="success@enkash")
+    assert excinfo.value.code == "unexpected_shape"
+
+
+@pytest.mark.parametrize(("call", "payload"), [
+    (lambda c: c.order_status(order_id="PD42"), {"orderId": "PD43", "status": "PAID"}),
+    (lambda c: c.order_status(order_id="PD42"),
+     {"orderId": "PD42", "status": "PAID", "transactions": [{"transactionId": "T1", "orderId": "PD9", "status": "SUCCESS"}]}),
+    (lambda c: c.transaction_status(transaction_id="EKT1"), {"transactionId": "EKT9", "status": "SUCCESS"}),
+    (lambda c: c.transaction_status(transaction_id="EKT1"),
+     {"transactionId": "EKT1", "status": "REFUNDED",
+      "refunds": [{"requestId": "rf-1", "transactionId": "EKT9", "status": "SUCCESS"}]}),
+    (lambda c: c.upi_intent_link(order_id="PD42"),
+     {"orderId": "PD43", "transactionId": "T1", "amount": "10.00",
+      "intentLinks": {"upi": "upi://pay", "gpay": "g", "phonepe": "p", "paytm": "t"}}),
+])
+def test_a_read_answer_naming_another_id_is_an_invalid_response(call, payload):
+    with pytest.raises(ProviderInvalidResponse) as excinfo:
+        call(client_answering(200, envelope(payload)))
+    assert excinfo.value.code == "unexpected_shape"
+
+
+def test_an_answer_with_the_ids_sent_is_read():
+    client = client_answering(200, envelope({"requestId": "rf-1", "transactionId": "EKT1", "status": "SUCCESS"}))
+    made = refund(client)
+    assert (made.request_id, made.transaction_id, made.status) == ("rf-1", "EKT1", "succeeded")
