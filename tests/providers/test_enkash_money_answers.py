@@ -6,12 +6,16 @@ failure code EnKash documents is a refusal."""
 from __future__ import annotations
 
 import json
+import logging
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 import requests
 
 from providers.base.errors import ProviderInvalidResponse, ProviderOutcomeUnknown, ProviderRejected
+from providers.base.money import Money
 from providers.enkash import codes
 from providers.enkash.client import EnKashClient
 
@@ -130,3 +134,41 @@ def test_an_answer_with_the_ids_sent_is_read():
     client = client_answering(200, envelope({"requestId": "rf-1", "transactionId": "EKT1", "status": "SUCCESS"}))
     made = refund(client)
     assert (made.request_id, made.transaction_id, made.status) == ("rf-1", "EKT1", "succeeded")
+
+
+# -- optional fields never fail an answer --------------------------------------------------
+@pytest.mark.parametrize(("extra", "created_at"), [
+    ({"createdAt": "1732171712000"}, datetime(2024, 11, 21, 6, 48, 32, tzinfo=UTC)),
+    ({"createdAt": 1732171712000}, datetime(2024, 11, 21, 6, 48, 32, tzinfo=UTC)),
+    ({"createdAt": "21-11-2026 08:48:32"}, None),
+    ({"createdAt": {"at": "today"}}, None),
+    ({"refundAmount": "1,000"}, None),
+    ({"refundAmount": True, "createdAt": "99999999999999999999"}, None),
+])
+def test_an_odd_optional_field_leaves_a_refund_that_went_through_a_success(extra, created_at, caplog):
+    payload = {"requestId": "rf-1", "transactionId": "EKT1", "status": "SUCCESS", **extra}
+    with caplog.at_level(logging.INFO, logger="providers.answers"):
+        made = refund(client_answering(200, envelope(payload)))
+    assert (made.status, made.request_id, made.transaction_id) == ("succeeded", "rf-1", "EKT1")
+    assert made.amount == Money(Decimal("10.00"), "INR")  # the amount sent stands in
+    assert made.created_at == created_at
+    notes = [r.getMessage() for r in caplog.records if r.name == "providers.answers"]
+    assert len(notes) == sum(1 for key in extra if key != "createdAt" or created_at is None)
+    for note in notes:
+        assert note.startswith("EnKash sent the optional field ") and note.endswith("; it is left empty")
+        assert not any(str(value) in note for value in extra.values())  # never the value
+
+
+def test_an_odd_required_field_still_fails_the_answer():
+    with pytest.raises(ProviderOutcomeUnknown) as excinfo:
+        refund(client_answering(200, envelope({"requestId": "rf-1", "status": 7})))
+    assert excinfo.value.code == "unexpected_shape"
+
+
+def test_an_odd_optional_field_on_a_read_is_left_empty():
+    payload = {"transactionId": "EKT1", "status": "SUCCESS", "amount": "1,000", "createdAt": "yesterday",
+               "refunds": [{"requestId": "rf-1", "status": "SUCCESS", "refundAmount": "1,0", "createdAt": "x"}]}
+    payment = client_answering(200, envelope(payload)).transaction_status(transaction_id="EKT1")
+    assert (payment.status, payment.amount, payment.created_at) == ("succeeded", None, None)
+    [refunded] = payment.refunds
+    assert (refunded.request_id, refunded.amount, refunded.created_at) == ("rf-1", None, None)
