@@ -59,6 +59,7 @@ from providers.base import errors
 from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.exactjson import loads as load_json
 from providers.base.money import Money
+from providers.base.redaction import mask_phone
 from providers.vospay.errors import AccountLocked, CreditLimited
 from providers.vospay.types import (
     AccessToken,
@@ -165,6 +166,8 @@ class VospayClient(ProviderClient):
             params |= {"merchantKey": key, "grossAmount": str(_wire_amount("send_otp", gross_amount))}
         reply = self._request(
             "GET", f"/otp/{quote(phone, safe='')}", operation="send_otp", params=params, safe=False,
+            # The path is the customer's phone: log lines show only its last four digits.
+            shown_path=f"/otp/{mask_phone(phone)}",
             documented={500: self._shaped_500(
                 "send_otp", "otp_refused",
                 "Vospay could not send an OTP: the phone number is not registered with Vospay or is not valid.",
