@@ -12,6 +12,11 @@ out the server's own credentials). So:
   sandboxes, a sandbox in the same cluster), but never link-local or metadata
   addresses: no sandbox lives there, the metadata service does.
 
+An IPv6 address that carries an IPv4 one is judged by the IPv4 address it carries, as
+that is where the packets end up: IPv4-mapped (``::ffff:127.0.0.1``), IPv4-compatible
+(``::127.0.0.1``), the NAT64 well-known prefix (``64:ff9b::a9fe:a9fe`` is 169.254.169.254
+through a NAT64 gateway), 6to4 (``2002:7f00:1::``) and Teredo (server and client).
+
 The check runs when a connection is saved. A name that resolves differently later
 (DNS rebinding) is not caught here; that would need a check at connect time.
 """
@@ -51,12 +56,13 @@ def check_base_url(base_url: str, *, live: bool) -> None:
 
 def resolve(host: str) -> set[IPAddress]:
     """Every address ``host`` stands for: itself if it is an IP literal, else what the
-    resolver answers (IPv4-mapped IPv6 addresses unwrapped to IPv4)."""
+    resolver answers; an IPv6 address carrying an IPv4 one counts as that IPv4 address
+    (see the module docstring)."""
     try:
         addresses = {ipaddress.ip_address(host)}
     except ValueError:
         addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in _getaddrinfo(host)}
-    return {_unmapped(a) for a in addresses}
+    return {inner for a in addresses for inner in _unwrapped(a)}
 
 
 def _getaddrinfo(host: str) -> list[tuple]:
@@ -66,10 +72,25 @@ def _getaddrinfo(host: str) -> list[tuple]:
         raise UnsafeBaseURL(f"The host {host} could not be resolved; check the base URL.") from e
 
 
-def _unmapped(address: IPAddress) -> IPAddress:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052
+
+
+def _unwrapped(address: IPAddress) -> set[IPAddress]:
+    """The IPv4 address(es) an IPv6 address carries, or the address itself."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return {address}
+    if address.ipv4_mapped is not None:
+        return {address.ipv4_mapped}
+    if address.teredo is not None:
+        return set(address.teredo)  # (server, client), the client deobfuscated
+    if address.sixtofour is not None:
+        return {address.sixtofour}
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64_WELL_KNOWN:
+        return {low}
+    if int(address) >> 32 == 0 and int(address) > 1:  # IPv4-compatible ::a.b.c.d (not :: or ::1)
+        return {low}
+    return {address}
 
 
 def _refusal(address: IPAddress, *, live: bool) -> str:
