@@ -10,7 +10,10 @@ out the server's own credentials). So:
   127.0.0.1 is refused like 127.0.0.1 itself;
 - test connections may use ``http://`` and loopback or private addresses (the local
   sandboxes, a sandbox in the same cluster), but never link-local or metadata
-  addresses: no sandbox lives there, the metadata service does.
+  addresses: no sandbox lives there, the metadata service does. A deployment may narrow
+  test connections to the host names it lists (``test_hosts``, production's
+  ``PROVIDER_TEST_HOSTS``, empty by default): without that, any merchant could point a
+  "test" connection at the production network.
 
 An IPv6 address that carries an IPv4 one is judged by the IPv4 address it carries, as
 that is where the packets end up: IPv4-mapped (``::ffff:127.0.0.1``), IPv4-compatible
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -40,13 +44,19 @@ class UnsafeBaseURL(ValueError):
     """A base URL Paydesk will not call; the message says why, for the merchant."""
 
 
-def check_base_url(base_url: str, *, live: bool) -> None:
+def check_base_url(base_url: str, *, live: bool, test_hosts: Collection[str] | None = None) -> None:
     """Raise UnsafeBaseURL unless ``base_url`` (already a well-formed http(s) URL) may
-    be called for a connection in that mode. Resolves the host name."""
+    be called for a connection in that mode. Resolves the host name. ``test_hosts``,
+    when given, are the only hosts a test connection may use (None: any host)."""
     parts = urlsplit(base_url)
     if live and parts.scheme != "https":
         raise UnsafeBaseURL("A live connection must use https://.")
     host = parts.hostname or ""
+    if not live and test_hosts is not None and host not in {h.strip().lower().strip("[]") for h in test_hosts}:
+        raise UnsafeBaseURL(
+            f"This installation allows test connections only to the sandbox hosts its operators listed, "
+            f"and {host} is not one of them."
+        )
     for address in resolve(host):
         reason = _refusal(address, live=live)
         if reason:

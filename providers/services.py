@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -47,10 +48,19 @@ def _validate_base_url(base_url: str, *, mode: str) -> str:
         # Not echoed: the URL holds a password, which would then be shown everywhere.
         raise ConnectionInputError("The base URL must not carry a user name or password; use credentials.")
     try:
-        addresses.check_base_url(base_url, live=mode == ProviderConnection.Mode.LIVE)
+        _check_address(base_url, mode=mode)
     except addresses.UnsafeBaseURL as e:
         raise ConnectionInputError(str(e)) from None
     return base_url.rstrip("/")
+
+
+def _check_address(base_url: str, *, mode: str) -> None:
+    """``providers.addresses`` rules for ``mode``; a deployment that sets
+    ``PROVIDER_TEST_HOSTS`` (production) allows test connections only to those hosts."""
+    addresses.check_base_url(
+        base_url, live=mode == ProviderConnection.Mode.LIVE,
+        test_hosts=getattr(settings, "PROVIDER_TEST_HOSTS", None),
+    )
 
 
 def _validate_credentials(provider: str, credentials: dict[str, str], *, partial: bool) -> None:
@@ -289,7 +299,7 @@ def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
     autocommit. The base URL is checked again first (``providers.addresses``): a row saved
     before the rules, or a host name that now resolves inside, is not called."""
     try:
-        addresses.check_base_url(connection.base_url, live=connection.mode == ProviderConnection.Mode.LIVE)
+        _check_address(connection.base_url, mode=connection.mode)
         detail = client_for(connection, timeouts=CHECK_TIMEOUTS, retry=NO_RETRY).check()
         result = ConnectionCheck(True, detail or "Connection works.")
     except addresses.UnsafeBaseURL as e:

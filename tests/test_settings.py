@@ -194,3 +194,16 @@ def test_production_never_reads_a_dot_env_file():
     assert "DJANGO_ALLOWED_HOSTS" in missing.stderr
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "None"
+
+
+def test_production_allows_test_connections_only_to_listed_hosts():
+    code = "print(repr(settings.PROVIDER_TEST_HOSTS))"
+    result = _run(code, "config.settings.production", **PROD_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    result = _run(code, "config.settings.production", **PROD_ENV,
+                  PROVIDER_TEST_HOSTS="sandbox.enkash.example,sandbox.internal")
+    assert result.stdout.strip() == "['sandbox.enkash.example', 'sandbox.internal']"
+    for module in ("config.settings.local", "config.settings.test"):  # the open rule
+        result = _run("print(hasattr(settings, 'PROVIDER_TEST_HOSTS'))", module)
+        assert result.stdout.strip() == "False", module

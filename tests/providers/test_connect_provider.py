@@ -212,6 +212,35 @@ def test_test_mode_may_point_at_the_local_sandboxes(merchant):
     assert ProviderConnection.objects.count() == 2
 
 
+def test_a_deployment_listing_test_hosts_allows_test_connections_only_to_them(merchant, settings):
+    settings.PROVIDER_TEST_HOSTS = []  # production's default
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", "http://127.0.0.1:8100/enayapay", "--credential", "api_key=k-1")
+    assert ("This installation allows test connections only to the sandbox hosts its operators listed, "
+            "and 127.0.0.1 is not one of them.") in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+    settings.PROVIDER_TEST_HOSTS = ["sandbox.internal", " 127.0.0.1 "]
+    connect("acme", "enayapay", "--base-url", "http://127.0.0.1:8100/enayapay", "--credential", "api_key=k-1")
+    with pytest.raises(CommandError, match=r"10\.0\.0\.7 is not one of them"):
+        connect("acme", "enigmapay", "--base-url", "http://10.0.0.7/x", "--credential", "api_key=k-2",
+                "--credential", "secret_key=s-2")
+    assert list(ProviderConnection.objects.values_list("provider", "base_url")) == [
+        ("enayapay", "http://127.0.0.1:8100/enayapay")]
+
+
+def test_a_listed_test_host_is_still_refused_at_a_metadata_address(merchant, settings):
+    settings.PROVIDER_TEST_HOSTS = ["169.254.169.254"]
+    with pytest.raises(CommandError, match="a cloud metadata address"):
+        connect("acme", "enayapay", "--base-url", "http://169.254.169.254/x", "--credential", "api_key=k-1")
+
+
+def test_test_hosts_do_not_narrow_live_connections(merchant, settings, public_host):
+    settings.PROVIDER_TEST_HOSTS = []
+    connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-0001")
+    assert ProviderConnection.objects.get().mode == "live"
+
+
 def test_a_live_connection_is_refused_when_its_host_later_points_inside(merchant, fake_dns):
     fake_dns["api.provider.example"] = ["93.184.215.14"]
     connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-0001")
