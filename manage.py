@@ -4,6 +4,8 @@ import sys
 
 
 def main():
+    # Local by default, for developers; the servers (config.wsgi, config.celery) default
+    # to production.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     from django.core.management import execute_from_command_line
 

@@ -47,7 +47,7 @@ def entries(web: str, sandbox: str) -> list[tuple[str, str, str, str]]:
         ("Paydesk is running:", f"{web}/", f"{web}/accounts/login/", "var/log/web.log"),
         ("Admin:", f"{web}/admin/", f"{web}/admin/login/", "var/log/web.log"),
         ("Sandboxes:", f"{sandbox}/  (index: base URLs, test data)", f"{sandbox}/", "var/log/sandbox.log"),
-        ("Sandbox control API:", f"{sandbox}/_sandbox/", f"{sandbox}/_sandbox/faults", "var/log/sandbox.log"),
+        ("Sandbox control API:", f"{sandbox}/_sandbox/", f"{sandbox}/_sandbox/", "var/log/sandbox.log"),
     ]
 
 

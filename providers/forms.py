@@ -4,7 +4,7 @@ from django import forms
 
 from providers.models import ProviderConnection
 from providers.registry import get_spec
-from providers.services import BASE_URL_MAX_LENGTH, CREDENTIAL_MAX_LENGTH
+from providers.services import BASE_URL_MAX_LENGTH, credential_max_length
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -49,7 +49,7 @@ class ConnectionForm(forms.Form):
                 label=name.replace("_", " ").capitalize(),
                 required=required,
                 strip=True,
-                max_length=CREDENTIAL_MAX_LENGTH,
+                max_length=credential_max_length(name),
                 help_text=help_text,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
             )

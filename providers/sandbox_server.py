@@ -4,6 +4,7 @@
                               data is documented (HTML; JSON with Accept: application/json)
     GET    /_sandbox/readme/NAME   that provider's README (its test data), as Markdown
 
+    GET    /_sandbox/         the control calls below, and the fault kinds (JSON)
     POST   /_sandbox/faults   {"provider", "operation" ("*" = any), "fault", "count", "delay", "act"}
     GET    /_sandbox/faults   what is armed
     DELETE /_sandbox/faults   disarm everything
@@ -29,18 +30,22 @@ from pathlib import Path
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from providers.base.sandbox import FaultRegistry, Sandbox, json_response
+from providers.base.sandbox import FAULT_KINDS, FaultRegistry, Sandbox, json_response
 from providers.registry import PROVIDERS
 
 logger = logging.getLogger("providers.sandbox")
 
 PROVIDERS_DIR = Path(__file__).resolve().parent
 CONTROL_CALLS = [
-    ("POST", "/_sandbox/faults", "arm a fault: provider, operation, fault (timeout, 500, 502, 503, malformed, slow)"),
+    ("GET", "/_sandbox/", "this list"),
+    ("POST", "/_sandbox/faults", f"arm a fault: provider, operation, fault ({', '.join(FAULT_KINDS)}), "
+                                 "count, delay, act"),
     ("GET", "/_sandbox/faults", "what is armed"),
     ("DELETE", "/_sandbox/faults", "disarm everything"),
     ("POST", "/_sandbox/reset", "back to the test data"),
+    ("POST", "/_sandbox/config", "a sandbox's options: provider, then e.g. completion_delay"),
     ("GET", "/_sandbox/callbacks?provider=NAME", "callbacks sent so far"),
+    ("GET", "/_sandbox/readme/NAME", "that provider's README (its test data)"),
 ]
 
 
@@ -112,6 +117,10 @@ class SandboxServer:
             body = json.loads(request.get_data(as_text=True) or "{}")
         except ValueError:
             return json_response({"message": "body must be JSON"}, 400)
+        if action == "" and request.method == "GET":
+            server = request.host_url.rstrip("/")
+            calls = [{"method": m, "url": server + path, "what": what} for m, path, what in CONTROL_CALLS]
+            return json_response({"control": calls, "faults": list(FAULT_KINDS)})
         if action == "faults" and request.method == "POST":
             provider = body.get("provider")
             if provider not in self.sandboxes:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
@@ -31,6 +33,13 @@ class ConnectionInputError(ValueError):
 BASE_URL_MAX_LENGTH = ProviderConnection._meta.get_field("base_url").max_length
 # Far above any provider's real key length, far below what would bloat a row or a log.
 CREDENTIAL_MAX_LENGTH = 512
+# Longer ones, by name: an RSA public key in base64 DER is 392 characters at 2048 bits,
+# 564 at 3072 and 736 at 4096, and more as PEM with its armour and line breaks.
+CREDENTIAL_MAX_LENGTHS = {"ipin_public_key": 4096}
+
+
+def credential_max_length(name: str) -> int:
+    return CREDENTIAL_MAX_LENGTHS.get(name, CREDENTIAL_MAX_LENGTH)
 
 
 def _validate_base_url(base_url: str, *, mode: str) -> str:
@@ -47,10 +56,19 @@ def _validate_base_url(base_url: str, *, mode: str) -> str:
         # Not echoed: the URL holds a password, which would then be shown everywhere.
         raise ConnectionInputError("The base URL must not carry a user name or password; use credentials.")
     try:
-        addresses.check_base_url(base_url, live=mode == ProviderConnection.Mode.LIVE)
+        _check_address(base_url, mode=mode)
     except addresses.UnsafeBaseURL as e:
         raise ConnectionInputError(str(e)) from None
     return base_url.rstrip("/")
+
+
+def _check_address(base_url: str, *, mode: str) -> None:
+    """``providers.addresses`` rules for ``mode``; a deployment that sets
+    ``PROVIDER_TEST_HOSTS`` (production) allows test connections only to those hosts."""
+    addresses.check_base_url(
+        base_url, live=mode == ProviderConnection.Mode.LIVE,
+        test_hosts=getattr(settings, "PROVIDER_TEST_HOSTS", None),
+    )
 
 
 def _validate_credentials(provider: str, credentials: dict[str, str], *, partial: bool) -> None:
@@ -64,11 +82,10 @@ def _validate_credentials(provider: str, credentials: dict[str, str], *, partial
     empty = sorted(name for name, value in credentials.items() if not value)
     if empty:
         raise ConnectionInputError(f"Credential {', '.join(empty)} is empty.")
-    too_long = sorted(name for name, value in credentials.items() if len(value) > CREDENTIAL_MAX_LENGTH)
+    too_long = sorted(name for name, value in credentials.items() if len(value) > credential_max_length(name))
     if too_long:
-        raise ConnectionInputError(
-            f"Credential {', '.join(too_long)} is longer than {CREDENTIAL_MAX_LENGTH} characters."
-        )
+        limit = credential_max_length(too_long[0])
+        raise ConnectionInputError(f"Credential {', '.join(too_long)} is longer than {limit} characters.")
     if not partial:
         missing = [name for name in spec.required_credentials if name not in credentials]
         if missing:
@@ -107,6 +124,7 @@ def _merged(
 ) -> dict[str, str]:
     """The credentials as they would be stored, or ConnectionInputError."""
     _validate_credentials(provider, credentials, partial=existing is not None)
+    credentials = {name: _normalised_credential(name, value) for name, value in credentials.items()}
     merged = dict(credentials)
     if existing is not None:
         # Unreadable under the current keys: only what is given now counts.
@@ -115,6 +133,29 @@ def _merged(
         _validate_credentials(provider, merged, partial=False)
     _validate_mode(provider, mode, merged)
     return merged
+
+
+def _normalised_credential(name: str, value: str) -> str:
+    """The value as stored. An IPIN public key is checked now, not at the first balance
+    inquiry: it is stored as bare base64 DER, whether it came as that or as PEM (armour
+    and line breaks dropped)."""
+    if name != "ipin_public_key":
+        return value
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    from providers.enayapay.ipin import load_public_key
+
+    # The armour anywhere, not only on lines of its own: a one-line password field drops
+    # a pasted PEM's line breaks.
+    der_b64 = re.sub(r"\s+", "", re.sub(r"-----[A-Z ]+-----", "", value))
+    try:
+        load_public_key(der_b64)
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConnectionInputError(
+            "Credential ipin_public_key is not an RSA public key (base64 DER, or PEM "
+            "\"-----BEGIN PUBLIC KEY-----\"); paste the key EnayaPay gave you as it is."
+        ) from None
+    return der_b64
 
 
 def _validate_mode(provider: str, mode: str, credentials: dict[str, str]) -> None:
@@ -289,7 +330,7 @@ def connection_test(*, connection: ProviderConnection) -> ConnectionCheck:
     autocommit. The base URL is checked again first (``providers.addresses``): a row saved
     before the rules, or a host name that now resolves inside, is not called."""
     try:
-        addresses.check_base_url(connection.base_url, live=connection.mode == ProviderConnection.Mode.LIVE)
+        _check_address(connection.base_url, mode=connection.mode)
         detail = client_for(connection, timeouts=CHECK_TIMEOUTS, retry=NO_RETRY).check()
         result = ConnectionCheck(True, detail or "Connection works.")
     except addresses.UnsafeBaseURL as e:

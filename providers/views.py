@@ -31,6 +31,9 @@ def connection_list(request):
     )
 
 
+# Outside the request transaction, like connection_check: saving resolves the host name
+# (seconds, on a slow resolver) and the services open their own atomic blocks.
+@transaction.non_atomic_requests
 @sensitive_post_parameters()
 @member_required(Role.OWNER)
 def connection_detail(request, pk: int):
@@ -62,6 +65,7 @@ def connection_detail(request, pk: int):
     )
 
 
+@transaction.non_atomic_requests  # see connection_detail
 @sensitive_post_parameters()
 @member_required(Role.OWNER)
 def connection_create(request, provider: str):

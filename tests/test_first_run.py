@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,8 @@ def test_banner_lists_every_url_when_all_answer(live_server, sandbox):
     assert f"Sandbox control API:  {sandbox.url}/_sandbox/" in result.stdout
     assert "owner        Demo Bazaar, owner" in result.stdout
     assert result.stderr == ""
+    for shown in (f"{live_server.url}/admin/", f"{sandbox.url}/", f"{sandbox.url}/_sandbox/"):
+        assert requests.get(shown, timeout=5).status_code == 200, shown  # each link leads somewhere
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,28 +18,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_access_log_masks_callback_tokens(tmp_path):
+def serve_and_log(tmp_path, send, *extra_args) -> str:
+    """Start a real gunicorn with config/gunicorn.py, ``send(base_url)`` once it answers,
+    and return its access log once the request is in it."""
     port, log = free_port(), tmp_path / "access.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--access-logfile", str(log), "--error-logfile", str(tmp_path / "web.log")],
+         "--workers", "1", "--access-logfile", str(log), "--error-logfile", str(tmp_path / "web.log"), *extra_args],
         cwd=ROOT, env={"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"},
     )
     try:
         for _ in range(100):
             try:
-                requests.post(f"http://127.0.0.1:{port}/callbacks/enigmapay/tok3nThatMustNotLeak42/", data=b"{}",
-                              timeout=2)
+                send(f"http://127.0.0.1:{port}")
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
         for _ in range(50):
-            if log.exists() and "callbacks" in log.read_text():
+            if log.exists() and log.read_text().strip():
                 break
             time.sleep(0.1)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    text = log.read_text()
+    return log.read_text()
+
+
+def test_the_access_log_masks_callback_tokens(tmp_path):
+    text = serve_and_log(tmp_path, lambda url: requests.post(
+        f"{url}/callbacks/enigmapay/tok3nThatMustNotLeak42/", data=b"{}", timeout=2))
     assert "/callbacks/enigmapay/[redacted]/" in text
     assert "tok3nThatMustNotLeak42" not in text
+
+
+def test_the_access_log_masks_query_string_values(tmp_path):
+    # A search box puts what is searched for in the URL: customers' emails and phones.
+    search = "/dashboard/transactions/?q=ayse.yilmaz%40example.com&status=failed"
+    referer = "http://paydesk.test/dashboard/customers/?q=081234567890"
+    text = serve_and_log(
+        tmp_path, lambda url: requests.get(f"{url}{search}", headers={"Referer": referer}, timeout=2,
+                                           allow_redirects=False),
+        "--access-logformat", '"%(r)s" %(s)s q=%(q)s ref="%(f)s"',
+    )
+    assert '"GET /dashboard/transactions/?q=[redacted]&status=[redacted] HTTP/1.1"' in text
+    assert "q=q=[redacted]&status=[redacted] " in text
+    assert 'ref="http://paydesk.test/dashboard/customers/?q=[redacted]"' in text
+    for personal in ("ayse.yilmaz", "example.com", "081234567890", "failed"):
+        assert personal not in text, personal

@@ -194,3 +194,38 @@ def test_production_never_reads_a_dot_env_file():
     assert "DJANGO_ALLOWED_HOSTS" in missing.stderr
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "None"
+
+
+def test_production_allows_test_connections_only_to_listed_hosts():
+    code = "print(repr(settings.PROVIDER_TEST_HOSTS))"
+    result = _run(code, "config.settings.production", **PROD_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    result = _run(code, "config.settings.production", **PROD_ENV,
+                  PROVIDER_TEST_HOSTS="sandbox.enkash.example,sandbox.internal")
+    assert result.stdout.strip() == "['sandbox.enkash.example', 'sandbox.internal']"
+    for module in ("config.settings.local", "config.settings.test"):  # the open rule
+        result = _run("print(hasattr(settings, 'PROVIDER_TEST_HOSTS'))", module)
+        assert result.stdout.strip() == "False", module
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.celery"])
+def test_the_server_entry_points_default_to_production_settings(entry_point):
+    """A gunicorn or Celery worker started without DJANGO_SETTINGS_MODULE runs production
+    settings: with their secrets it loads them, without it refuses to start."""
+    code = [sys.executable, "-c", f"import {entry_point}; from django.conf import settings; "
+            "print(settings.SETTINGS_MODULE, settings.DEBUG)"]
+    result = subprocess.run(code, cwd=ROOT, env=_clean_env(**PROD_ENV), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["config.settings.production", "False"]
+    bare = subprocess.run(code, cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=60)
+    assert bare.returncode != 0
+    assert "ImproperlyConfigured" in bare.stderr
+
+
+def test_manage_py_keeps_local_settings_for_developers():
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", "from django.conf import settings; "
+                             "print(settings.SETTINGS_MODULE)"], cwd=ROOT, env=_clean_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("config.settings.local")

@@ -73,3 +73,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+# Test-mode connections may call loopback and private addresses (a sandbox next to
+# Paydesk); here only the host names listed may be used by one, so that no merchant can
+# point a "test" connection at this deployment's own network. Empty: no test connections.
+# Live connections are not affected (public https hosts only, providers/addresses.py).
+PROVIDER_TEST_HOSTS = env.list("PROVIDER_TEST_HOSTS", default=[])

@@ -212,13 +212,17 @@ class ProviderClient:
         auth: Any = None,
         sensitive: Iterable[str | None] = (),
         allow_empty: bool = False,
+        shown_path: str | None = None,
     ) -> Reply:
+        """One call. ``shown_path`` is what the log lines show instead of ``path`` when the
+        path itself holds personal data (Vospay's ``/otp/{phone}``)."""
         method = method.upper()
         ok = frozenset(ok)
         documented = documented or {}
         safe = method in SAFE_METHODS if safe is None else safe
         self.add_request_secrets(*sensitive)
         url = f"{self.base_url}/{path.lstrip('/')}"
+        shown_url = f"{self.base_url}/{shown_path.lstrip('/')}" if shown_path else url
         kwargs = self._auth(operation)
         all_headers = {"Accept": "application/json", **kwargs.pop("headers", {}), **(headers or {})}
         data: Any = form
@@ -250,7 +254,7 @@ class ProviderClient:
                 never_sent = isinstance(e, requests.ConnectTimeout) or (
                     isinstance(e, requests.ConnectionError) and _is_connect_failure(e)
                 )
-                self._log(method, url, operation, None, started, json_body or form, error=type(e).__name__)
+                self._log(method, shown_url, operation, None, started, json_body or form, error=type(e).__name__)
                 if (safe or never_sent) and attempt + 1 < self.retry.attempts:
                     time.sleep(self.retry.delay(attempt))
                     attempt += 1
@@ -258,7 +262,7 @@ class ProviderClient:
                 raise self._transport_error(e, operation, moves_money and not never_sent) from e
 
             reply = self._parse(response)
-            self._log(method, url, operation, reply, started, json_body or form)
+            self._log(method, shown_url, operation, reply, started, json_body or form)
             if reply.status in ok:
                 if reply.body is _UNPARSEABLE or (reply.body is None and not allow_empty):
                     # Not retried, even when safe: a garbled answer means a broken

@@ -9,9 +9,12 @@ Two nets, because one is not enough:
   Django's "Not Found: /callbacks/<provider>/<token>/") still cannot leak.
 
 What counts as secret, by key (``is_sensitive_key``): credentials, tokens, passwords and
-access codes, PAN, CVV, IPIN, PIN, OTP and card expiry. Keys are compared lower-case with
-"-" as "_", and a key *ending* in one of the secret words (``newPassword``,
-``refresh_token``, ``sms_otp``, ``card_cvv``) counts too.
+access codes, PAN, CVV, IPIN, PIN (and PIN blocks), OTP and card expiry. Keys are
+looked up both as written (lower-case, "-" as "_") and with camelCase split to snake_case,
+so ``cardExpiry``, ``card-expiry`` and ``card_expiry`` are one key and ``expMonth``
+matches ``exp_month``. A key *ending* in one of the secret
+words (``newPassword``, ``refresh_token``, ``sms_otp``, ``card_cvv``, ``ipinBlock``)
+counts too.
 
 Personal data, by key (``is_personal_key``): a customer's name, email, postal address,
 birth date and national id (NIK) are masked in log lines, and a phone number keeps only
@@ -49,12 +52,13 @@ SENSITIVE_KEYS = frozenset(
         "admin_key", "checksum", "expiry_date", "expirydate", "expiration_date",
         "expiry", "card_expiry", "expiry_month", "expiry_year", "exp_month", "exp_year",
         "cvv2", "cvc2", "access_code", "passcode", "mpin", "cookie", "set_cookie",
-        "proxy_authorization",
+        "proxy_authorization", "exp_date", "otp_code", "security_code", "pin_block", "ipin_block",
     }
 )
 # A key ending in one of these (compared without "_") is secret as well.
 _SENSITIVE_SUFFIXES = (
     "password", "passwd", "secret", "secretkey", "token", "otp", "ipin", "cvv", "cvc", "pin", "accesscode",
+    "expiry", "expmonth", "expyear", "expdate", "otpcode", "securitycode", "pinblock",
 )
 
 PERSONAL_KEYS = frozenset(
@@ -68,11 +72,26 @@ PERSONAL_KEYS = frozenset(
     }
 )
 _PERSONAL_SUFFIXES = ("email", "address")
-_PHONE_SUFFIXES = ("phone", "mobile", "phonenumber", "msisdn")
+_PHONE_SUFFIXES = ("phone", "mobile", "phonenumber", "mobilenumber", "mobileno", "msisdn")
+
+
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def _norm(key: str) -> str:
     return key.lower().replace("-", "_")
+
+
+def _snake(key: str) -> str:
+    """snake_case: ``cardExpiry`` → ``card_expiry``, ``APIKey`` → ``api_key``."""
+    return _norm(_CAMEL_RE.sub("_", key))
+
+
+def _forms(key: str) -> set[str]:
+    """The forms a key is looked up in the lists by: as written (lower-case, "-" as "_"),
+    and camelCase split to snake_case. Underscores are not dropped for whole keys:
+    ``username`` (a login handle) is not ``user_name`` (a person's name)."""
+    return {_norm(key), _snake(key)}
 
 
 _SENSITIVE = frozenset(_norm(k) for k in SENSITIVE_KEYS)
@@ -82,18 +101,18 @@ _PERSONAL = frozenset(_norm(k) for k in PERSONAL_KEYS)
 
 
 def _compact(key: str) -> str:
-    return _norm(key).replace("_", "")
+    return _snake(key).replace("_", "")
 
 
 def is_sensitive_key(key: object, extra: Iterable[str] = ()) -> bool:
     """A secret by its key: credentials, tokens, passwords, card data, OTPs."""
     if not isinstance(key, str):
         return False
-    norm = _norm(key)
+    forms = _forms(key)
     return (
-        norm in _SENSITIVE
+        bool(forms & _SENSITIVE)
         or _compact(key).endswith(_SENSITIVE_SUFFIXES)
-        or norm in {_norm(e) for e in extra}
+        or bool(forms & {_norm(e) for e in extra} | forms & {_snake(e) for e in extra})
     )
 
 
@@ -101,7 +120,7 @@ def is_personal_key(key: object) -> bool:
     """A customer's personal data by its key (names, email, address, phone, birth date)."""
     if not isinstance(key, str):
         return False
-    return _norm(key) in _PERSONAL or _compact(key).endswith(_PERSONAL_SUFFIXES + _PHONE_SUFFIXES)
+    return bool(_forms(key) & _PERSONAL) or _compact(key).endswith(_PERSONAL_SUFFIXES + _PHONE_SUFFIXES)
 
 
 def mask_phone(value: object) -> str:

@@ -1,6 +1,8 @@
 """EnigmaPay answers → the records in ``types``. A KeyError, TypeError or ValueError
 raised here means the answer had an unexpected shape; the client turns it into
-ProviderInvalidResponse (or ProviderOutcomeUnknown after a payout)."""
+ProviderInvalidResponse (or ProviderOutcomeUnknown after a payout). Only required fields
+can fail an answer: an optional one Paydesk cannot read is left empty (``_optional``, see
+``providers/base/optional.py``), so an odd ``completed_at`` never makes a payout unknown."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from providers.base.money import Money
+from providers.base.optional import optional_field
 from providers.enigmapay import wire
 from providers.enigmapay.types import (
     CreditCardPayment,
@@ -58,6 +61,19 @@ def _text(value: Any) -> str | None:
     return value
 
 
+def _optional(parse, data: dict, key: str) -> Any:
+    """An optional field: None when absent or unreadable (logged, see base.optional)."""
+    return optional_field(parse, data.get(key), provider="EnigmaPay", field=key)
+
+
+def _optional_text(data: dict, key: str) -> str | None:
+    return _optional(_text, data, key)
+
+
+def _optional_timestamp(data: dict, key: str):
+    return _optional(wire.parse_timestamp, data, key)
+
+
 def _required_text(value: Any) -> str:
     text = _text(value)
     if not text:
@@ -88,7 +104,7 @@ def build_settings(body: Any) -> DealerSettings:
         eiban_withdrawal_fee=_money(eiban.get("withdrawal_fee") or "0"),
         manual_iban=_feature(manual),
         manual_iban_deposit_commission=_percent(manual["deposit_commission"]),
-        info=_text(body.get("info")) or "",
+        info=_optional_text(body, "info") or "",
     )
 
 
@@ -97,8 +113,8 @@ def _build_iban(row: dict) -> Iban:
     return Iban(
         id=_int(row["id"]),
         iban=_required_text(row["iban"]),
-        owner_name=_text(row.get("owner_name")) or "",
-        bank_name=_text(row.get("bank_name")) or "",
+        owner_name=_optional_text(row, "owner_name") or "",
+        bank_name=_optional_text(row, "bank_name") or "",
         active=is_active(raw),
         raw_status=raw,
         balance=_money(row["balance"]),
@@ -117,12 +133,12 @@ def _build_iban_transaction(row: dict) -> IbanTransaction:
         amount=_money(row["amount"]),
         status=normalise_status(raw),
         raw_status=raw,
-        username=_text(row.get("username")),
-        customer_name=_text(row.get("customer_name")),
-        customer_iban=_text(row.get("customer_iban")),
-        description=_text(row.get("description")),
+        username=_optional_text(row, "username"),
+        customer_name=_optional_text(row, "customer_name"),
+        customer_iban=_optional_text(row, "customer_iban"),
+        description=_optional_text(row, "description"),
         created_at=wire.parse_timestamp(_required_text(row["created_at"])),
-        completed_at=wire.parse_timestamp(row.get("completed_at")),
+        completed_at=_optional_timestamp(row, "completed_at"),
     )
 
 
@@ -139,13 +155,13 @@ def build_payout(body: Any, sent: dict[str, Any]) -> Payout:
     data = _data(body)
     if not isinstance(data, dict):
         raise TypeError("data is not an object")
-    raw = _text(data.get("status")) or ""
-    amount = data.get("amount")
+    raw = _optional_text(data, "status") or ""
+    amount = _optional(_money, data, "amount")
     return Payout(
         transaction_id=_int(data["transaction_id"] if data.get("transaction_id") is not None else data["id"]),
         status=normalise_status(raw),
         raw_status=raw,
-        amount=_money(amount) if amount is not None else Money(sent["amount"], CURRENCY),
+        amount=amount if amount is not None else Money(sent["amount"], CURRENCY),
         username=sent["username"],
         customer_iban=sent["customer_iban"],
         description=sent.get("description"),
@@ -161,7 +177,7 @@ def build_transaction_status(body: Any) -> TransactionStatus:
         raw_status=raw,
         amount=_money(data["amount"]),
         created_at=wire.parse_timestamp(_required_text(data["created_at"])),
-        completed_at=wire.parse_timestamp(data.get("completed_at")),
+        completed_at=_optional_timestamp(data, "completed_at"),
     )
 
 
@@ -186,7 +202,7 @@ def build_status_callback(data: Any) -> StatusCallback:
         status=normalise_status(raw),
         raw_status=raw,
         amount=_money(data["amount"]),
-        username=_text(data.get("username")),
-        description=_text(data.get("description")),
-        completed_at=wire.parse_timestamp(data.get("completed_at")),
+        username=_optional_text(data, "username"),
+        description=_optional_text(data, "description"),
+        completed_at=_optional_timestamp(data, "completed_at"),
     )

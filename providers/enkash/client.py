@@ -46,7 +46,7 @@ from urllib.parse import quote
 import requests
 
 from providers.base import errors
-from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
+from providers.base.client import MONEY_NOT_ACTED, ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.exactjson import loads as load_json
 from providers.base.money import Money
 from providers.enkash import codes, tokens, validation
@@ -271,12 +271,12 @@ class EnKashClient(ProviderClient):
     def upi_intent_link(self, *, order_id: str) -> UpiIntentLink:
         op = "upi_intent_link"
         reply = self._call("GET", f"/api/v0/payment-link/upi-intent/{_segment(op, order_id)}", operation=op)
-        return self._result(op, reply, _payload(UpiIntentLink.from_payload))
+        return self._result(op, reply, _payload(partial(UpiIntentLink.from_payload, order_id=order_id)))
 
     def dynamic_qr_code(self, *, order_id: str) -> DynamicQrCode:
         op = "dynamic_qr_code"
         reply = self._call("GET", f"/pay/checkout/qrcode/{_segment(op, order_id)}", operation=op)
-        return self._result(op, reply, _payload(DynamicQrCode.from_payload))
+        return self._result(op, reply, _payload(partial(DynamicQrCode.from_payload, order_id=order_id)))
 
     # -- settlements --------------------------------------------------------------------
     def settlement_payout(self, *, payout_id: str) -> SettlementPayout:
@@ -389,7 +389,7 @@ class EnKashClient(ProviderClient):
     # -- the envelope, errors and the one token renewal ----------------------------------
     def _call(self, method: str, path: str, *, operation: str, moves_money: bool = False, **kwargs) -> Reply:
         """One authenticated call: on a rejected token, renew it and send once more."""
-        documented = self._specs(operation, DOCUMENTED[operation] + AUTH_STATUSES)
+        documented = self._specs(operation, DOCUMENTED[operation] + AUTH_STATUSES, moves_money=moves_money)
         for last_try in (False, True):
             token = self._tokens.token
             try:
@@ -417,13 +417,25 @@ class EnKashClient(ProviderClient):
             cls = errors.ProviderOutcomeUnknown if moves_money else errors.ProviderInvalidResponse
             raise self.error(cls, operation, code="unexpected_shape", reply=reply)
 
-    def _specs(self, operation: str, statuses: Iterable[int]) -> dict[int, Callable[[Reply], errors.ProviderError]]:
-        return {status: (lambda reply: self._failure(reply, operation)) for status in statuses}
+    def _specs(
+        self, operation: str, statuses: Iterable[int], *, moves_money: bool = False
+    ) -> dict[int, Callable[[Reply], errors.ProviderError | None]]:
+        """Each documented status read as EnKash's failure. After a payment or refund, a
+        status outside ``MONEY_NOT_ACTED`` (409) proves a refusal only with a failure code
+        EnKash documents in the body: a bare 409 from a proxy, ``{"message": "conflict"}``
+        or a code nobody knows is left to the base client, which calls it unknown."""
+
+        def spec(reply: Reply) -> errors.ProviderError | None:
+            if moves_money and reply.status not in MONEY_NOT_ACTED and _known_code(reply) is None:
+                return None
+            return self._failure(reply, operation)
+
+        return dict.fromkeys(statuses, spec)
 
     def _failure(self, reply: Reply, operation: str) -> errors.ProviderError:
         """The error for a failure answer: by EnKash's code, else by the HTTP status."""
         code = reply.get("response_code", reply.get("resultCode"))
-        failure = codes.FAILURES.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
+        failure = _known_code(reply)
         if failure is None and operation == TOKEN_OPERATION and reply.status in (200, 401):
             failure = codes.FAILURES[codes.INVALID_CREDENTIALS]
         failure = failure or codes.BY_HTTP_STATUS.get(reply.status) or codes.Failure(
@@ -461,6 +473,12 @@ class EnKashClient(ProviderClient):
     def _paging(self, operation: str, offset: int, limit: int) -> dict[str, int]:
         offset, limit = self._checked(operation, validation.page, offset, limit)
         return {"offset": offset, "limit": limit}
+
+
+def _known_code(reply: Reply) -> codes.Failure | None:
+    """The failure EnKash documents for the body's code, or None (no code, or unknown)."""
+    code = reply.get("response_code", reply.get("resultCode"))
+    return codes.FAILURES.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _payload(build: Callable[[Any], Any]) -> Callable[[Any], Any]:

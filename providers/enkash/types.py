@@ -17,11 +17,13 @@ README lists the required fields of each answer.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from providers.base.money import Money
+from providers.base.optional import optional_field
 from providers.base.redaction import mask_pan
 
 CURRENCY = "INR"
@@ -68,24 +70,43 @@ def inr(value: object) -> Money:
     return Money.parse(value, CURRENCY)
 
 
-def optional_inr(value: object) -> Money | None:
-    return None if value is None else inr(value)
+def optional(parse: Callable[[object], Any], p: dict, key: str) -> Any:
+    """An optional field: None when absent or unreadable (logged, see base.optional)."""
+    return optional_field(parse, p.get(key), provider="EnKash", field=key)
+
+
+def optional_inr(p: dict, key: str) -> Money | None:
+    return optional(inr, p, key)
 
 
 def given(p: dict, key: str, sent: object = None) -> str:
-    """An identifier Paydesk may know from its own request: EnKash's when it sends one,
-    else the one sent; KeyError when there is neither."""
+    """An identifier Paydesk may know from its own request: the one sent, which the answer
+    may leave out; EnKash's when nothing was sent; KeyError when there is neither.
+
+    An answer naming another id than the one sent is about something else (a swapped or
+    cached answer, a proxy mixing up replies): ValueError, so the client calls it
+    unreadable (an unknown outcome after a payment or refund) rather than record the
+    other id as this one's."""
     value = p.get(key)
     if value in (None, ""):
         if sent in (None, ""):
             raise KeyError(key)
         return str(sent)
+    if sent not in (None, "") and str(value) != str(sent):
+        raise ValueError(f"the answer's {key} is not the one Paydesk sent")
     return str(value)
 
 
+def optional_given(p: dict, key: str, sent: object = None) -> str | None:
+    """Like ``given``, but None when neither the answer nor the request has the id."""
+    return None if p.get(key) in (None, "") and sent in (None, "") else given(p, key, sent)
+
+
 def amount_or(p: dict, key: str, sent: Money | None) -> Money | None:
-    """EnKash's amount when it sends one, else the amount sent (None if none was)."""
-    return sent if p.get(key) is None else inr(p[key])
+    """EnKash's amount when it sends one Paydesk can read, else the amount sent (None if
+    none was)."""
+    answered = optional_inr(p, key)
+    return sent if answered is None else answered
 
 
 def raw_status(p: dict, key: str = "status", *, required: bool) -> str:
@@ -100,9 +121,12 @@ def raw_status(p: dict, key: str = "status", *, required: bool) -> str:
 
 
 def timestamp(value: object) -> datetime | None:
-    """ISO 8601 (EnKash answers in IST, +05:30) or epoch milliseconds."""
+    """ISO 8601 (EnKash answers in IST, +05:30) or epoch milliseconds (a number, or a
+    string of digits)."""
     if value in (None, ""):
         return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     if not isinstance(value, str):
@@ -166,7 +190,7 @@ class Refund:
             raw_status=raw,
             arn=text(p.get("arn")),
             remarks=text(p.get("remarks")),
-            created_at=timestamp(p.get("createdAt")),
+            created_at=optional(timestamp, p, "createdAt"),
         )
 
 
@@ -196,7 +220,7 @@ class Payment:
         raw = raw_status(p, required=status_required)
         return cls(
             transaction_id=given(p, "transactionId", transaction_id),
-            order_id=text(p.get("orderId")) or order_id,
+            order_id=optional_given(p, "orderId", order_id),
             amount=amount_or(p, "amount", amount),
             status=normalise(PAYMENT_STATUSES, raw),
             raw_status=raw,
@@ -206,7 +230,7 @@ class Payment:
             bank_reference=text(p.get("bankRefNo")),
             failure_reason=text(p.get("errorMessage")),
             redirect_url=text(p.get("redirectUrl")),
-            created_at=timestamp(p.get("createdAt")),
+            created_at=optional(timestamp, p, "createdAt"),
             refunds=tuple(Refund.from_payload(r, transaction_id=given(p, "transactionId", transaction_id))
                           for r in p.get("refunds") or ()),
         )
@@ -240,8 +264,8 @@ class Order:
             raw_status=raw,
             checkout_url=text(p.get("checkoutUrl")),
             description=text(p.get("description")),
-            created_at=timestamp(p.get("createdAt")),
-            expires_at=timestamp(p.get("expiresAt")),
+            created_at=optional(timestamp, p, "createdAt"),
+            expires_at=optional(timestamp, p, "expiresAt"),
             payments=tuple(Payment.from_payload(t, order_id=given(p, "orderId", order_id))
                            for t in p.get("transactions") or ()),
         )
@@ -291,17 +315,17 @@ class UpiIntentLink:
     expires_at: datetime | None
 
     @classmethod
-    def from_payload(cls, p: dict) -> UpiIntentLink:
+    def from_payload(cls, p: dict, *, order_id: str | None = None) -> UpiIntentLink:
         links = p["intentLinks"]
         return cls(
-            order_id=str(p["orderId"]),
+            order_id=given(p, "orderId", order_id),
             transaction_id=str(p["transactionId"]),
             amount=inr(p["amount"]),
             upi_url=str(links["upi"]),
             gpay=str(links["gpay"]),
             phonepe=str(links["phonepe"]),
             paytm=str(links["paytm"]),
-            expires_at=timestamp(p.get("expiry")),
+            expires_at=optional(timestamp, p, "expiry"),
         )
 
 
@@ -319,14 +343,14 @@ class DynamicQrCode:
         return base64.b64decode(self.png_base64)
 
     @classmethod
-    def from_payload(cls, p: dict) -> DynamicQrCode:
+    def from_payload(cls, p: dict, *, order_id: str | None = None) -> DynamicQrCode:
         return cls(
-            order_id=str(p["orderId"]),
+            order_id=given(p, "orderId", order_id),
             transaction_id=str(p["transactionId"]),
             amount=inr(p["amount"]),
             upi_url=str(p["upiUrl"]),
             png_base64=_png(p["qrCodeBase64"]),
-            expires_at=timestamp(p.get("expiry")),
+            expires_at=optional(timestamp, p, "expiry"),
         )
 
 
@@ -382,7 +406,7 @@ class SettlementPayout:
             raw_status=str(p["payoutStatus"]),
             payout_mode=text(p.get("payoutMode")),
             utr=text(p.get("utr")),
-            payout_date=date.fromisoformat(p["payoutDate"]) if p.get("payoutDate") else None,
+            payout_date=optional(date.fromisoformat, p, "payoutDate"),
             total_sales=inr(p["totalSalesAmount"]),
             total_refunds=inr(p["totalRefundAmount"]),
             total_charges=inr(p["totalChargesAmount"]),
@@ -427,7 +451,7 @@ class QrCustomer:
             name=str(p["name"]),
             email=text(p.get("email")),
             mobile=text(p.get("mobile")),
-            created_at=timestamp(p.get("createdAt")),
+            created_at=optional(timestamp, p, "createdAt"),
         )
 
 
@@ -487,9 +511,9 @@ class QrCode:
             name=str(p["qrName"]),
             multiple_use=multiple_use,
             fixed_amount=fixed_amount,
-            amount=optional_inr(p.get("amount")),
+            amount=optional_inr(p, "amount"),
             description=text(p.get("description")),
-            expires_at=timestamp(p.get("expiry")),
+            expires_at=optional(timestamp, p, "expiry"),
             raw_status=str(p["status"]),
             upi_url=text(p.get("upiUrl")),
             png_base64=_png(p["qrCodeBase64"]),
@@ -499,8 +523,8 @@ class QrCode:
             customer_mobile=text(p.get("customerMobile")),
             payments_count=int(p.get("paymentsCount") or 0),
             amount_received=inr(p.get("amountReceived") or "0.00"),
-            created_at=timestamp(p.get("createdAt")),
-            updated_at=timestamp(p.get("updatedAt")),
+            created_at=optional(timestamp, p, "createdAt"),
+            updated_at=optional(timestamp, p, "updatedAt"),
         )
 
 

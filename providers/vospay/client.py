@@ -59,6 +59,7 @@ from providers.base import errors
 from providers.base.client import ProviderClient, Reply, RetryPolicy, Timeouts
 from providers.base.exactjson import loads as load_json
 from providers.base.money import Money
+from providers.base.redaction import mask_phone
 from providers.vospay.errors import AccountLocked, CreditLimited
 from providers.vospay.types import (
     AccessToken,
@@ -165,6 +166,8 @@ class VospayClient(ProviderClient):
             params |= {"merchantKey": key, "grossAmount": str(_wire_amount("send_otp", gross_amount))}
         reply = self._request(
             "GET", f"/otp/{quote(phone, safe='')}", operation="send_otp", params=params, safe=False,
+            # The path is the customer's phone: log lines show only its last four digits.
+            shown_path=f"/otp/{mask_phone(phone)}",
             documented={500: self._shaped_500(
                 "send_otp", "otp_refused",
                 "Vospay could not send an OTP: the phone number is not registered with Vospay or is not valid.",
@@ -340,9 +343,10 @@ class VospayClient(ProviderClient):
                       "Vospay did not accept the customer's confirmation. Send a new OTP and try again."),
                 404: (errors.ProviderRejected, "transaction_not_found",
                       "Vospay does not know this transaction for this customer."),
-                409: (errors.ProviderRejected, "already_finalized",
-                      "Vospay has already finalized this transaction; verify it instead of finalizing again."),
-                # 500 is left to the base on purpose: an unknown outcome (module docstring).
+                # 409 and 500 are left to the base on purpose: unknown outcomes (module
+                # docstring). The doc lists no 409; "already finalized" may well mean this
+                # very request finalized it before the answer was lost, and a 409 from a
+                # proxy says nothing at all, so verify_transaction settles it.
             },
         )
         self._raise_if_refused(reply)

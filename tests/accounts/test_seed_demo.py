@@ -87,3 +87,32 @@ def test_seed_demo_first_run_says_what_it_created():
     out = StringIO()
     call_command("seed_demo", "--force", "--sandbox-url", "http://127.0.0.1:8100", stdout=out)
     assert out.getvalue().strip() == "Demo data: created 2 merchants, 5 logins, 10 connections."
+
+
+def test_seed_demo_adds_a_missing_optional_credential_and_keeps_the_rest():
+    """An EnayaPay connection made before ipin_public_key existed gets the sandbox's key;
+    adding what is missing overwrites nothing (the owner's rotated api_key stays)."""
+    from io import StringIO
+
+    from providers.enayapay.sandbox import DEMO_CREDENTIALS
+    call_command("seed_demo", "--quiet", "--force", "--sandbox-url", "http://127.0.0.1:8100")
+    enaya = ProviderConnection.objects.get(merchant__slug="demo", provider="enayapay")
+    enaya.credentials = {"api_key": "rotated-by-the-owner-0002"}  # as saved before the IPIN key existed
+    enaya.save()
+
+    out = StringIO()
+    call_command("seed_demo", "--force", "--sandbox-url", "http://127.0.0.1:8100", stdout=out)
+    report = out.getvalue()
+
+    enaya.refresh_from_db()
+    assert enaya.credentials == {"api_key": "rotated-by-the-owner-0002",
+                                 "ipin_public_key": DEMO_CREDENTIALS["ipin_public_key"]}
+    assert ("Added what was missing (nothing there was changed):\n"
+            "  connection Demo Bazaar / EnayaPay (test): added the sandbox's ipin_public_key") in report
+    assert "connection Demo Bazaar / EnayaPay (test): credentials differ from the sandbox's test keys" in report
+    assert "rotated-by-the-owner-0002" not in report and DEMO_CREDENTIALS["ipin_public_key"] not in report
+    assert "Demo data: created nothing." in report
+
+    again = StringIO()
+    call_command("seed_demo", "--force", "--sandbox-url", "http://127.0.0.1:8100", stdout=again)
+    assert "Added what was missing" not in again.getvalue()  # nothing left to add

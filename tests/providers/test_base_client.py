@@ -252,12 +252,14 @@ def test_the_not_acted_table_lists_only_client_refusals_and_503():
 
 
 def test_a_documented_refusal_of_a_money_call_stays_a_rejection(demo):
+    # A 400 refuses before acting; a documented 409 would not prove as much (see
+    # Vospay's finalize, where "already finalized" may be this very request's payment).
     _, client = demo
-    documented = {409: (errors.ProviderRejected, "duplicate_payout", "This payout was refused as a duplicate.")}
+    documented = {400: (errors.ProviderRejected, "iban_invalid", "This payout was refused: the IBAN is not valid.")}
     with pytest.raises(errors.ProviderRejected) as excinfo:
-        client.pay_answered(409, documented=documented)
+        client.pay_answered(400, documented=documented)
     assert not isinstance(excinfo.value, errors.ProviderOutcomeUnknown)
-    assert (excinfo.value.code, excinfo.value.message) == ("duplicate_payout", "This payout was refused as a duplicate.")
+    assert (excinfo.value.code, excinfo.value.message) == ("iban_invalid", "This payout was refused: the IBAN is not valid.")
 
 
 @pytest.mark.parametrize(("status", "cls"), [(202, errors.ProviderRejected), (409, errors.ProviderRejected),

@@ -177,10 +177,68 @@ def test_unsafe_base_urls_are_refused_with_the_reason(merchant, fake_dns, mode, 
     assert ProviderConnection.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("mode", "host", "message"),
+    [
+        ("live", "::127.0.0.1", "points at ::127.0.0.1 (127.0.0.1), a loopback address"),  # IPv4-compatible
+        ("live", "::ffff:10.0.0.1", "(10.0.0.1), a private or reserved address"),  # IPv4-mapped
+        ("live", "64:ff9b::a9fe:a9fe", "(169.254.169.254), a cloud metadata address"),  # NAT64
+        ("test", "64:ff9b::a9fe:a9fe", "(169.254.169.254), a cloud metadata address"),
+        ("live", "64:ff9b::7f00:1", "(127.0.0.1), a loopback address"),
+        ("live", "2002:7f00:1::", "(127.0.0.1), a loopback address"),  # 6to4
+        ("test", "2002:a9fe:a9fe::1", "(169.254.169.254), a cloud metadata address"),
+        ("live", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "(192.0.2.45), a private or reserved address"),  # Teredo
+    ],
+)
+def test_ipv6_forms_carrying_an_ipv4_address_are_judged_by_it(merchant, mode, host, message):
+    scheme = "https" if mode == "live" else "http"
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", f"{scheme}://[{host}]/x", "--mode", mode,
+                "--credential", "api_key=k-0001")
+    assert message in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+
+@pytest.mark.parametrize("host", ["64:ff9b::808:808", "2606:4700::1111", "93.184.215.14"])
+def test_public_addresses_stay_allowed_for_live_connections(host):
+    from providers.addresses import check_base_url
+
+    check_base_url(f"https://[{host}]/v1" if ":" in host else f"https://{host}/v1", live=True)
+
+
 def test_test_mode_may_point_at_the_local_sandboxes(merchant):
     connect("acme", "enayapay", "--base-url", "http://localhost:8100/enayapay/api/v2.1", "--credential", "api_key=k-1")
     connect("acme", "enigmapay", "--base-url", URL, "--credential", "api_key=k-2", "--credential", "secret_key=s-2")
     assert ProviderConnection.objects.count() == 2
+
+
+def test_a_deployment_listing_test_hosts_allows_test_connections_only_to_them(merchant, settings):
+    settings.PROVIDER_TEST_HOSTS = []  # production's default
+    with pytest.raises(CommandError) as excinfo:
+        connect("acme", "enayapay", "--base-url", "http://127.0.0.1:8100/enayapay", "--credential", "api_key=k-1")
+    assert ("This installation allows test connections only to the sandbox hosts its operators listed, "
+            "and 127.0.0.1 is not one of them.") in str(excinfo.value)
+    assert ProviderConnection.objects.count() == 0
+
+    settings.PROVIDER_TEST_HOSTS = ["sandbox.internal", " 127.0.0.1 "]
+    connect("acme", "enayapay", "--base-url", "http://127.0.0.1:8100/enayapay", "--credential", "api_key=k-1")
+    with pytest.raises(CommandError, match=r"10\.0\.0\.7 is not one of them"):
+        connect("acme", "enigmapay", "--base-url", "http://10.0.0.7/x", "--credential", "api_key=k-2",
+                "--credential", "secret_key=s-2")
+    assert list(ProviderConnection.objects.values_list("provider", "base_url")) == [
+        ("enayapay", "http://127.0.0.1:8100/enayapay")]
+
+
+def test_a_listed_test_host_is_still_refused_at_a_metadata_address(merchant, settings):
+    settings.PROVIDER_TEST_HOSTS = ["169.254.169.254"]
+    with pytest.raises(CommandError, match="a cloud metadata address"):
+        connect("acme", "enayapay", "--base-url", "http://169.254.169.254/x", "--credential", "api_key=k-1")
+
+
+def test_test_hosts_do_not_narrow_live_connections(merchant, settings, public_host):
+    settings.PROVIDER_TEST_HOSTS = []
+    connect("acme", "enayapay", "--base-url", LIVE_URL, "--mode", "live", "--credential", "api_key=k-0001")
+    assert ProviderConnection.objects.get().mode == "live"
 
 
 def test_a_live_connection_is_refused_when_its_host_later_points_inside(merchant, fake_dns):

@@ -153,3 +153,39 @@ def test_the_add_page_says_what_a_live_base_url_needs(client):
     _owner(client, MerchantFactory())
     page = client.get(reverse("providers:connection-create", args=["enkash"])).content.decode()
     assert "A live connection needs an <code>https://</code> base URL on a public host" in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("page", ["create", "detail"])
+def test_saving_resolves_the_host_name_outside_any_transaction(client, monkeypatch, page):
+    """A slow resolver must not hold a database transaction (and its connection) open."""
+    import socket
+
+    from django.db import connection as db_connection
+
+    answers = install_fake_dns(monkeypatch)
+    answers["api.enkash.example"] = ["93.184.215.14"]
+    fake = socket.getaddrinfo
+    in_transaction = []
+
+    def recording(host, *args, **kwargs):
+        if host == "api.enkash.example":
+            in_transaction.append(db_connection.in_atomic_block)
+        return fake(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    merchant = MerchantFactory()
+    _owner(client, merchant)
+    form = _form("k-live-0001", mode="live", base_url="https://api.enkash.example/v0")
+    if page == "create":
+        url = reverse("providers:connection-create", args=["enkash"])
+    else:
+        existing = services.connection_create(merchant=merchant, provider="enkash", mode="live",
+                                              base_url="https://api.enkash.example/v1",
+                                              credentials={"access_key": "k-0", "secret_key": "s-0"})
+        in_transaction.clear()
+        url = reverse("providers:connection-detail", args=[existing.pk])
+    response = client.post(url, form, follow=True)
+    assert response.status_code == 200
+    assert in_transaction == [False]
+    assert ProviderConnection.objects.get(merchant=merchant).base_url == "https://api.enkash.example/v0"

@@ -158,3 +158,57 @@ def test_seed_demo_fills_the_key_so_the_demo_can_check_a_card_balance(sandbox):
     assert connection.credentials["ipin_public_key"] == IPIN_PUBLIC_KEY
     assert connection.masked_credentials()["ipin_public_key"] == IPIN_PUBLIC_KEY
     assert inquire(client_for(connection)).balance.amount == Decimal("15250.75")
+
+
+def key_of(bits: int) -> rsa.RSAPublicKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key()
+
+
+def der_b64(key: rsa.RSAPublicKey) -> str:
+    return base64.b64encode(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("bits", "length"), [(3072, 564), (4096, 736)])
+def test_real_sized_keys_are_taken_as_base64_der_or_pem(sandbox, bits, length):
+    from providers.services import connection_upsert
+
+    key = key_of(bits)
+    expected = der_b64(key)
+    assert len(expected) == length  # beyond the 512 characters other credentials may have
+    pem = key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    merchant = MerchantFactory()
+    one_line_pem = pem.replace("\n", "")  # what a single-line field makes of a pasted PEM
+    for given in (expected, pem, one_line_pem, f"  {expected[:300]}\n{expected[300:]}  "):
+        connection, _ = connection_upsert(merchant=merchant, provider="enayapay", mode="test",
+                                          base_url=sandbox.base_url("enayapay"),
+                                          credentials={"api_key": sb.API_KEY, "ipin_public_key": given})
+        assert connection.credentials["ipin_public_key"] == expected  # stored as bare base64 DER
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", ["bm90IGEga2V5", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+                                 "not base64 at all!"])
+def test_a_bad_key_is_refused_on_save_with_a_clear_message(sandbox, bad):
+    from providers.services import ConnectionInputError, connection_upsert
+
+    with pytest.raises(ConnectionInputError) as exc:
+        connection_upsert(merchant=MerchantFactory(), provider="enayapay", mode="test",
+                          base_url=sandbox.base_url("enayapay"),
+                          credentials={"api_key": sb.API_KEY, "ipin_public_key": bad})
+    assert str(exc.value) == ('Credential ipin_public_key is not an RSA public key (base64 DER, or PEM '
+                              '"-----BEGIN PUBLIC KEY-----"); paste the key EnayaPay gave you as it is.')
+    assert not ProviderConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_form_takes_a_4096_bit_key_and_still_limits_other_credentials(sandbox):
+    from providers.forms import ConnectionForm
+    from providers.services import ConnectionInputError, connection_upsert
+
+    form = ConnectionForm(provider="enayapay")
+    assert form.fields["credential_ipin_public_key"].max_length == 4096
+    assert form.fields["credential_api_key"].max_length == 512
+    with pytest.raises(ConnectionInputError, match="Credential api_key is longer than 512 characters"):
+        connection_upsert(merchant=MerchantFactory(), provider="enayapay", mode="test",
+                          base_url=sandbox.base_url("enayapay"), credentials={"api_key": "k" * 513})

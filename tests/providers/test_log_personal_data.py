@@ -24,3 +24,19 @@ def test_a_card_payment_link_logs_no_customer_name_email_or_phone(sandbox, caplo
         assert personal not in logged, personal
     assert "'phone': '••••2233'" in logged  # enough to tell two customers apart
     assert "'username': 'ayse'" in logged  # a login handle, not a name
+
+
+def test_a_vospay_otp_logs_only_the_last_four_digits_of_the_phone_in_its_path(sandbox, caplog):
+    from providers.vospay import sandbox as vs
+
+    caplog.set_level(logging.INFO, logger="providers")
+    client = fast_client(sandbox, "vospay")
+
+    client.send_otp(phone="+62 811-0000-002", action="activation")
+
+    assert sandbox.sandbox("vospay").pending_otps[vs.PHONE_SITI]["action"] == "activation"  # it went out
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("providers"))
+    assert "vospay send_otp GET" in logged
+    assert "/otp/••••0002 -> 200" in logged
+    for form in (vs.PHONE_SITI, "8110000002", "0811%"):
+        assert form not in logged, form

@@ -91,6 +91,25 @@ def test_redact_mapping_masks_keys_ending_in_a_secret_word():
                                     "expiry": MASK, "accessCode": MASK, "token_ttl": 300, "otp_ttl": 60}
 
 
+CAMEL_CASE_SECRETS = ("cardExpiry", "expiryMonth", "expiryYear", "expMonth", "expYear", "expDate", "otpCode",
+                      "otp_code", "securityCode", "pinBlock", "ipinBlock", "CardExpiry", "card-expiry", "APIKey")
+
+
+@pytest.mark.parametrize("key", CAMEL_CASE_SECRETS)
+def test_camel_case_secret_keys_are_masked_in_log_lines_and_stored_bodies(key):
+    assert redact_mapping({"card": {key: "11/38"}, "orderId": "A1"}) == {"card": {key: MASK}, "orderId": "A1"}
+    assert redact_text_body(f'{{"{key}": "1234", "orderId": "A1"}}') == f'{{"{key}": "{MASK}", "orderId": "A1"}}'
+    assert redact_text_body(f"{key}=1234&orderId=A1") == f"{key}={MASK}&orderId=A1"
+
+
+def test_camel_case_normalising_keeps_ordinary_keys_readable():
+    body = {"expiresAt": "2026-01-01", "orderId": "A1", "bankName": "BNI", "qrName": "Till 1", "pinned": True,
+            "customerName": "Asha Rao", "merchantAccessKey": "k", "mobileNumber": "081234567890"}
+    assert redact_mapping(body) == {"expiresAt": "2026-01-01", "orderId": "A1", "bankName": "BNI", "qrName": "Till 1",
+                                    "pinned": True, "customerName": MASK, "merchantAccessKey": MASK,
+                                    "mobileNumber": "••••7890"}
+
+
 def test_a_short_registered_secret_does_not_mangle_codes_statuses_timings_or_amounts():
     # The failure mode: the process-wide registry replaced a short value anywhere, even
     # inside longer numbers, so "4000" turned 40001 and 14000 ms into "[redacted]1" and

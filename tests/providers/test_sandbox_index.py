@@ -42,3 +42,19 @@ def test_each_readme_link_serves_that_providers_test_data(sandbox):
     missing = requests.get(f"{sandbox.url}/_sandbox/readme/paypal", timeout=5)
     assert missing.status_code == 404
     assert requests.get(f"{sandbox.url}/_sandbox/readme/..%2F..%2Fsettings", timeout=5).status_code == 404
+
+
+def test_the_control_url_the_index_names_lists_the_control_calls(sandbox):
+    body = requests.get(f"{sandbox.url}/", headers={"Accept": "application/json"}, timeout=5).json()
+    response = requests.get(body["control"], timeout=5)
+    assert response.status_code == 200
+    listing = response.json()
+    calls = {(c["method"], c["url"]) for c in listing["control"]}
+    assert {("POST", f"{sandbox.url}/_sandbox/faults"), ("GET", f"{sandbox.url}/_sandbox/faults"),
+            ("DELETE", f"{sandbox.url}/_sandbox/faults"), ("POST", f"{sandbox.url}/_sandbox/reset"),
+            ("POST", f"{sandbox.url}/_sandbox/config")} <= calls
+    assert listing["faults"] == ["timeout", "500", "502", "503", "malformed", "slow", "dropped"]
+    [arm] = [c for c in listing["control"] if c["method"] == "POST" and c["url"].endswith("/faults")]
+    assert "dropped" in arm["what"]
+    page = requests.get(f"{sandbox.url}/", headers={"Accept": "text/html"}, timeout=5).text
+    assert "malformed, slow, dropped" in page  # the HTML index lists the same calls

@@ -476,11 +476,25 @@ def test_finalize_errors(sandbox):
         finalize(access_token=ok_token, transaction_id=authorized.transaction_id, installment_id="9",
                  notify_url=NOTIFY)
     assert_error(e.value, ProviderRejected, "installment_invalid", 400)
-    finalize(access_token=ok_token, transaction_id=authorized.transaction_id, installment_id="2", notify_url=NOTIFY)
-    with pytest.raises(ProviderRejected) as e:
-        finalize(access_token=ok_token, transaction_id=authorized.transaction_id, installment_id="2",
-                 notify_url=NOTIFY)
-    assert_error(e.value, ProviderRejected, "already_finalized", 409)
+
+
+def test_finalize_answered_409_already_finalized_is_unknown_and_verify_settles_it(sandbox):
+    # The doc lists no 409 for finalize: "already finalized" may be this very request's
+    # contract, answered late, so it is not a refusal; verify_transaction says what stands.
+    client = fast_client(sandbox, "vospay")
+    token = otp_token(client, vs.PHONE_SITI)
+    authorized = order(client, token, "2340010000000001")
+    ok_token = confirmed(client, vs.PHONE_SITI, authorized)
+    args = dict(access_token=ok_token, transaction_id=authorized.transaction_id, installment_id="2",
+                notify_url=NOTIFY)
+    client.finalize_transaction(**args)
+    with pytest.raises(ProviderOutcomeUnknown) as e:
+        client.finalize_transaction(**args)
+    assert_error(e.value, ProviderOutcomeUnknown, "outcome_unknown_http_409", 409)
+    assert "may or may not have gone through" in e.value.message
+    verified = client.verify_transaction(transaction_id=authorized.transaction_id, order_id=authorized.order_id,
+                                         gross_amount=authorized.gross_amount)
+    assert verified.valid
 
 
 def test_finalize_documented_500_is_an_unknown_outcome_not_a_refusal(sandbox):

@@ -2,7 +2,9 @@
 viewer, a connection to each of the five local sandboxes, and a second merchant so
 that tenant isolation is visible.
 
-`make run` runs it every time, so it only ever adds: what is missing is created, what
+`make run` runs it every time, so it only ever adds: what is missing is created (a
+connection made before a provider gained an optional credential, such as EnayaPay's
+``ipin_public_key``, gets the sandbox's; adding a missing value overwrites nothing), what
 exists is left exactly as it is, even where it no longer matches the demo (a rotated
 key, an edited base URL, a new password or role). It says what it created and names
 what it left alone that differs from the demo, so nobody is surprised either way.
@@ -51,6 +53,7 @@ class SeedReport:
     created: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
     differs: list[str] = field(default_factory=list)  # kept, and no longer the demo's
+    completed: list[str] = field(default_factory=list)  # kept, a missing credential added
 
     def count(self, kind: str, *, created: bool) -> None:
         tally = self.created if created else self.kept
@@ -61,6 +64,9 @@ class SeedReport:
         lines = [f"Demo data: created {made}."]
         if self.kept:
             lines.append(f"Already there, left alone: {_tally(self.kept)}.")
+        if self.completed:
+            lines.append("Added what was missing (nothing there was changed):")
+            lines += [f"  {line}" for line in self.completed]
         if self.differs:
             lines.append("Left as you changed them (seed_demo never overwrites):")
             lines += [f"  {line}" for line in self.differs]
@@ -139,9 +145,31 @@ def _connection(merchant: Merchant, provider: str, sandbox_url: str, report: See
         report.count("connection", created=True)
         return
     report.count("connection", created=False)
+    existing = _add_missing_credentials(existing, report)
     changed = _connection_changes(existing, base_url=base_url, credentials=sandbox_credentials(provider))
     if changed:
         report.differs.append(f"connection {merchant.name} / {existing.spec.label} (test): {changed}")
+
+
+def _add_missing_credentials(connection: ProviderConnection, report: SeedReport) -> ProviderConnection:
+    """Give the connection the sandbox's value of each optional credential it lacks
+    (EnayaPay's ``ipin_public_key`` came after the first demo connections): nothing the
+    connection holds changes, as the service merges what it is given into what is there."""
+    try:
+        held = connection.credentials
+    except crypto.DecryptionError:
+        return connection  # _connection_changes says so
+    demo = sandbox_credentials(connection.provider)
+    missing = {k: demo[k] for k in connection.spec.optional_credentials if k in demo and not held.get(k)}
+    if not missing:
+        return connection
+    updated, _ = connection_upsert(
+        merchant=connection.merchant, provider=connection.provider, mode=connection.mode,
+        base_url=connection.base_url, credentials=missing,
+    )
+    label = f"connection {connection.merchant.name} / {connection.spec.label} ({connection.mode})"
+    report.completed.append(f"{label}: added the sandbox's {', '.join(sorted(missing))}")
+    return updated
 
 
 def _connection_changes(connection: ProviderConnection, *, base_url: str, credentials: dict[str, str]) -> str:
