@@ -42,6 +42,7 @@ def beat():
         yield
         stop.set()
         thread.join()
+    app.control.purge()  # ticks the worker did not get to would run in the next test's worker
 
 
 def test_a_payout_turns_completed_on_its_detail_page_without_a_reload(page, live_server, enigmapay, members,
