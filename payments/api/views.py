@@ -209,15 +209,7 @@ class PayoutCreateApi(APIView):
                    **error_responses(400, 409, 422, 502, 503)},
     )
     def post(self, request):
-        data = _valid(serializers.PayoutCreateInputSerializer, request)
-        connection = enigmapay_connection(request, data.pop("connection", None))
-
-        def run(link):
-            tx = payout_create(connection=connection, actor=actor_of(request), on_created=link, **data)
-            return transaction_answer(tx)
-
-        response = idempotent(request, scope="api:payouts", data={"connection": connection.pk, **data}, run=run)
-        return _with_location(response, request)
+        return money_post(request, serializers.PayoutCreateInputSerializer, scope="api:payouts", create=payout_create)
 
 
 class PayoutDetailApi(APIView):
@@ -259,16 +251,8 @@ class PaymentLinkCreateApi(APIView):
         responses={201: serializers.TransactionOutputSerializer, **error_responses(400, 409, 422, 502, 503)},
     )
     def post(self, request):
-        data = _valid(serializers.PaymentLinkCreateInputSerializer, request)
-        connection = enigmapay_connection(request, data.pop("connection", None))
-
-        def run(link):
-            tx = payment_link_create(connection=connection, actor=actor_of(request), on_created=link, **data)
-            return transaction_answer(tx)
-
-        response = idempotent(request, scope="api:payment-links", data={"connection": connection.pk, **data},
-                              run=run)
-        return _with_location(response, request)
+        return money_post(request, serializers.PaymentLinkCreateInputSerializer, scope="api:payment-links",
+                          create=payment_link_create)
 
 
 class PaymentLinkDetailApi(APIView):
@@ -282,6 +266,20 @@ class PaymentLinkDetailApi(APIView):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def money_post(request, input_serializer, *, scope: str, create) -> Response:
+    """The shape of every POST that makes a transaction on an EnigmaPay connection: parse,
+    pick the connection, run the service once per Idempotency-Key, name the result."""
+    data = _valid(input_serializer, request)
+    connection = enigmapay_connection(request, data.pop("connection", None))
+
+    def run(link):
+        tx = create(connection=connection, actor=actor_of(request), on_created=link, **data)
+        return transaction_answer(tx)
+
+    response = idempotent(request, scope=scope, data={"connection": connection.pk, **data}, run=run)
+    return _with_location(response, request)
+
+
 def _valid(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
