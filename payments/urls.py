@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from payments.views import callbacks, enigmapay, sync, transactions
 
@@ -26,5 +26,9 @@ urlpatterns = [
     path("payouts/<id:pk>/check/", enigmapay.payout_check, name="payout-check"),
     path("payment-links/new/", enigmapay.link_new, name="link-new"),
     path("enigmapay/settings/", enigmapay.dealer_settings, name="dealer-settings"),
+    # One module of routes per provider desk, in the same namespace.
+    path("", include("payments.views.eoneopay_urls")),
+    path("", include("payments.views.enkash_urls")),
+    path("", include("payments.views.vospay_urls")),
 ]
 

@@ -184,7 +184,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": True},
     # Two models have a "status": name their enums apart.
     "ENUM_NAME_OVERRIDES": {
-        "TransactionStatusEnum": "payments.models.Status",
+        "TransactionStatusEnum": "payments.models.core.Status",
         "ConnectionStatusEnum": "providers.models.ProviderConnection.Status",
     },
 }

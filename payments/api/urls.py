@@ -1,6 +1,6 @@
 """Routes of the payments API, included by config/urls.py under /api/v1/ (namespace "api")."""
 
-from django.urls import path
+from django.urls import include, path
 
 from payments.api import views
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("payouts/<id:pk>/check-status/", views.PayoutCheckStatusApi.as_view(), name="payout-check-status"),
     path("payment-links/", views.PaymentLinkCreateApi.as_view(), name="payment-link-create"),
     path("payment-links/<id:pk>/", views.PaymentLinkDetailApi.as_view(), name="payment-link-detail"),
+    # One module of routes per provider's resources.
+    path("", include("payments.api.eoneopay_urls")),
+    path("", include("payments.api.enkash_urls")),
+    path("", include("payments.api.vospay_urls")),
 ]

@@ -72,21 +72,23 @@ def test_card_payment_paid_on_the_payment_page_sends_a_completed_callback(sandbo
 
 
 def test_callback_is_retried_until_the_receiver_answers_200(sandbox, client, callback_receiver):
-    # The receiver answers 500 first; by the retry it is fixed (the callback URL now points
-    # at one answering 200), so the sandbox must deliver the same notification again.
+    # The receiver answers 500 first; then the callback URL is pointed at one answering 200, so
+    # the sandbox must deliver the same notification again. How many 500s land before the switch
+    # depends on the machine's load, so the test counts them instead of assuming one.
     with CallbackReceiver(status=500, answer=b'{"success": false}') as failing:
         configure(sandbox, callback_url=failing.url, completion_delay=0.1, callback_retry_delay=0.3)
         pay_out(client)
         failing.wait(1)
         configure(sandbox, callback_url=callback_receiver.url)
 
-        callback_receiver.wait(1)
-        [first], [second] = failing.bodies, callback_receiver.bodies
+        [second] = callback_receiver.wait(1)
+        failed = [r["body"] for r in failing.received]
 
-    assert first == second, "the same notification, delivered again"
+    assert failed and all(body == second["body"] for body in failed), "the same notification, delivered again"
     time.sleep(0.6)
     records = sandbox.sandbox("enigmapay").callbacks
-    assert [r["status"] for r in records] == [500, 200]
+    assert [r["status"] for r in records] == [500] * len(failed) + [200], "retried until 200, then never again"
+    assert len(callback_receiver.received) == 1
 
 
 def test_no_callback_url_means_no_callback(sandbox, client):

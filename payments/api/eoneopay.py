@@ -1,0 +1,1 @@
+"""EoneoPay API views (issue 9); routes in payments/api/eoneopay_urls.py."""

@@ -1,0 +1,5 @@
+"""API routes of the EoneoPay resources, included by payments/api/urls.py (namespace "api")."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""eoneopay: kind-specific money details (filled by issue 9)."""
+
+__all__: list[str] = []

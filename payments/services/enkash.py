@@ -1,0 +1,1 @@
+"""EnKash money services (issue 9)."""

@@ -1,0 +1,1 @@
+"""EoneoPay money services (issue 9)."""

@@ -1,0 +1,1 @@
+"""Vospay money services (issue 9)."""

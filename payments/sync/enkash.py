@@ -1,0 +1,1 @@
+"""EnKash's syncers (registered with ``payments.sync.registry.syncer``)."""

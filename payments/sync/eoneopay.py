@@ -1,0 +1,1 @@
+"""EoneoPay's syncers (registered with ``payments.sync.registry.syncer``)."""

@@ -1,0 +1,1 @@
+"""Vospay's syncers (registered with ``payments.sync.registry.syncer``)."""

@@ -1,0 +1,5 @@
+"""Dashboard routes of the EoneoPay desk, included by payments/urls.py (namespace "payments")."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
