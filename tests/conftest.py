@@ -107,6 +107,35 @@ def enigmapay(sandbox, merchant):
     return connection
 
 
+def _sandbox_connection(sandbox, merchant, provider: str):
+    from importlib import import_module
+
+    from providers.services import connection_upsert
+
+    credentials = dict(import_module(f"providers.{provider}.sandbox").DEMO_CREDENTIALS)
+    connection, _ = connection_upsert(merchant=merchant, provider=provider, mode="test",
+                                      base_url=sandbox.base_url(provider), credentials=credentials)
+    return connection
+
+
+@pytest.fixture
+def eoneopay(sandbox, merchant):
+    """``merchant``'s EoneoPay connection on the sandbox (its documented test keys)."""
+    return _sandbox_connection(sandbox, merchant, "eoneopay")
+
+
+@pytest.fixture
+def enkash(sandbox, merchant):
+    """``merchant``'s EnKash connection on the sandbox."""
+    return _sandbox_connection(sandbox, merchant, "enkash")
+
+
+@pytest.fixture
+def vospay(sandbox, merchant):
+    """``merchant``'s Vospay connection on the sandbox."""
+    return _sandbox_connection(sandbox, merchant, "vospay")
+
+
 @pytest.fixture
 def members(merchant):
     """An owner, a manager and a viewer of ``merchant``, named after their roles."""
