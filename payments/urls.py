@@ -29,6 +29,7 @@ urlpatterns = [
     # One module of routes per provider desk, in the same namespace.
     path("", include("payments.views.eoneopay_urls")),
     path("", include("payments.views.enkash_urls")),
+    path("", include("payments.views.enkash_settlements_urls")),
     path("", include("payments.views.vospay_urls")),
 ]
 

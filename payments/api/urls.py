@@ -18,5 +18,6 @@ urlpatterns = [
     # One module of routes per provider's resources.
     path("", include("payments.api.eoneopay_urls")),
     path("", include("payments.api.enkash_urls")),
+    path("", include("payments.api.enkash_settlements_urls")),
     path("", include("payments.api.vospay_urls")),
 ]

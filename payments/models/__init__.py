@@ -19,5 +19,6 @@ from payments.models.core import (  # noqa: F401
     new_reference,
 )
 from payments.models.enkash import *  # noqa: F403
+from payments.models.enkash_settlements import *  # noqa: F403
 from payments.models.eoneopay import *  # noqa: F403
 from payments.models.vospay import *  # noqa: F403

@@ -53,4 +53,4 @@ def syncable_kinds() -> set[tuple[str, str]]:
 def _load() -> None:
     # The provider modules register on import; imported here, not at the top, because
     # they import the services, which import models this module is imported next to.
-    from payments.sync import enigmapay, enkash, eoneopay, vospay  # noqa: F401
+    from payments.sync import enigmapay, enkash, enkash_settlements, eoneopay, vospay  # noqa: F401

@@ -1,0 +1,1 @@
+"""EnKash settlement and QR code API views (issue 9)."""

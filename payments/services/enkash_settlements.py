@@ -1,0 +1,1 @@
+"""EnKash settlements and QR code services (issue 9)."""

@@ -1,0 +1,1 @@
+"""EnKash settlements: the periodic settlement search (issue 9)."""
