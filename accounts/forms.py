@@ -22,6 +22,8 @@ class RoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Where the key is used, e.g. “shop backend”.")
+    # One per rendered form (see ApiKey.form_nonce): a resubmit finds the key it made.
+    nonce = forms.CharField(widget=forms.HiddenInput, max_length=43, required=False)
     role = forms.ChoiceField(
         choices=[(r.value, r.label) for r in API_KEY_ROLES], initial=Role.MANAGER,
         help_text="Managers can move money; viewers only read. A key never acts as an owner.",

@@ -95,10 +95,19 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the form that created the key: a reload or a double click of
+    # "Create key" finds the key it made instead of making a second one.
+    form_nonce = models.CharField(max_length=43, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "API key"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "form_nonce"], condition=~models.Q(form_nonce=""),
+                name="accounts_apikey_form_nonce_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_prefix})"

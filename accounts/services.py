@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -161,21 +161,44 @@ def _new_key() -> tuple[str, str]:
     raise RuntimeError("Could not find a free API key prefix.")
 
 
+class ApiKeyAlreadyCreated(SettingsError):
+    """The form that asked for this key was sent before: ``api_key`` is the key it made
+    then (its secret was shown that once and cannot be shown again)."""
+
+    def __init__(self, api_key: ApiKey) -> None:
+        super().__init__(
+            f"This form was already sent: it created the key “{api_key.name}” ({api_key.display_prefix}). "
+            "Its secret was shown only once; if you did not copy it, revoke that key and create a new one."
+        )
+        self.api_key = api_key
+
+
 def api_key_create(
-    *, merchant: Merchant, name: str, role: str = Role.MANAGER, created_by: User | None
+    *, merchant: Merchant, name: str, role: str = Role.MANAGER, created_by: User | None, form_nonce: str = ""
 ) -> tuple[ApiKey, str]:
     """A new key and its full text. The text is returned once, here, and never stored:
-    whoever created it must copy it now."""
+    whoever created it must copy it now. ``form_nonce`` (the creating form's one-time
+    token) makes a resubmitted form raise ApiKeyAlreadyCreated instead of a second key."""
     name = name.strip()
     if not name:
         raise SettingsError("Give the key a name, so that you can tell it apart later.")
     if _role(role) not in API_KEY_ROLES:
         raise SettingsError("An API key acts as a manager or a viewer, never as an owner.")
+    if form_nonce and (made := ApiKey.objects.filter(merchant=merchant, form_nonce=form_nonce).first()):
+        raise ApiKeyAlreadyCreated(made)
     prefix, raw_key = _new_key()
-    api_key = ApiKey.objects.create(
-        merchant=merchant, name=name, role=role, prefix=prefix, secret_sha256=api_key_sha256(raw_key),
-        created_by=created_by,
-    )
+    try:
+        with transaction.atomic():
+            api_key = ApiKey.objects.create(
+                merchant=merchant, name=name, role=role, prefix=prefix, secret_sha256=api_key_sha256(raw_key),
+                created_by=created_by, form_nonce=form_nonce,
+            )
+    except IntegrityError:
+        # The same form, sent twice at once: the other request made the key.
+        made = ApiKey.objects.filter(merchant=merchant, form_nonce=form_nonce).first() if form_nonce else None
+        if made is None:
+            raise
+        raise ApiKeyAlreadyCreated(made) from None
     return api_key, raw_key
 
 

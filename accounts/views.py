@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404
@@ -12,6 +14,7 @@ from accounts.models import Role
 from accounts.permissions import member_required
 from accounts.selectors import api_key_get, api_keys_for, membership_get, memberships_for, team_for
 from accounts.services import (
+    ApiKeyAlreadyCreated,
     SettingsError,
     api_key_create,
     api_key_revoke,
@@ -165,18 +168,21 @@ def api_keys(request):
     """List and create keys. A new key's full text is in this one response only: it is
     rendered straight from the POST (not through a redirect, which would have to keep
     it in the session table) and the response is marked no-store."""
-    form = ApiKeyForm(request.POST or None)
+    form = ApiKeyForm(request.POST or None, initial={"nonce": secrets.token_urlsafe(24)})
     created, raw_key = None, None
     if request.method == "POST" and form.is_valid():
         try:
             created, raw_key = api_key_create(
                 merchant=request.merchant, name=form.cleaned_data["name"], role=form.cleaned_data["role"],
-                created_by=request.user,
+                created_by=request.user, form_nonce=form.cleaned_data["nonce"],
             )
+        except ApiKeyAlreadyCreated as e:
+            messages.warning(request, str(e))
+            return redirect("accounts:api-keys")
         except SettingsError as e:
             form.add_error(None, str(e))
         else:
-            form = ApiKeyForm()
+            form = ApiKeyForm(initial={"nonce": secrets.token_urlsafe(24)})
     response = render(
         request,
         "dashboard/settings_api_keys.html",

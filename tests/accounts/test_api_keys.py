@@ -128,3 +128,22 @@ def test_key_calls_act_for_the_keys_merchant_with_the_keys_role(client, owner, m
     api = Client(headers={"authorization": f"Bearer {viewer_key}"})
     assert api.get(f"/api/v1/connections/{connection.pk}/").json()["id"] == connection.pk
     assert api.post(f"/api/v1/connections/{connection.pk}/test/", {}, content_type="application/json").status_code == 403
+
+
+def test_sending_the_create_form_again_makes_no_second_key(client, owner, merchant):
+    form = client.get(KEYS).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)
+    first = client.post(KEYS, {"name": "shop backend", "role": "manager", "nonce": nonce})
+    assert 'data-testid="raw-key"' in first.content.decode()
+
+    again = client.post(KEYS, {"name": "shop backend", "role": "manager", "nonce": nonce}, follow=True)
+
+    key = ApiKey.objects.get()  # still exactly one
+    page = again.content.decode()
+    assert "This form was already sent" in page and key.display_prefix in page
+    assert 'data-testid="raw-key"' not in page, "the secret is never shown a second time"
+    # The page after a create carries a fresh token: the next key is a new key.
+    next_nonce = re.search(r'name="nonce" value="([^"]+)"', first.content.decode()).group(1)
+    assert next_nonce != nonce
+    client.post(KEYS, {"name": "second", "role": "viewer", "nonce": next_nonce})
+    assert ApiKey.objects.count() == 2
