@@ -50,6 +50,9 @@ def with_reference(description: str, reference: str) -> str:
 
 _PLAIN = re.compile(r"\d+(\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+# "1.500" or "1.500.000,00": dots as thousands separators (Turkish, Indonesian habit).
+# Read as a decimal it is 1.5; meant, it is 1500. Never guessed: refused with why.
+_DOT_GROUPED = re.compile(r"[1-9]\d{0,2}(\.\d{3})+(,\d+)?")
 
 
 def _parse(value: object) -> Decimal | None:
@@ -76,6 +79,11 @@ def checked_amount(value: object, *, field: str = "amount", places: int = 2, min
                    maximum: Decimal | None = None, currency: str = "") -> Decimal:
     """A positive amount with at most ``places`` decimals, or ValidationError on ``field``."""
     amount = _parse(value)
+    if isinstance(value, str) and _DOT_GROUPED.fullmatch(value.strip()) and (
+        amount is None or -amount.as_tuple().exponent > places
+    ):
+        raise ValidationError({field: f"“{value.strip()}” could be read two ways. Write it without thousands "
+                                      "separators and with a dot for decimals, e.g. 1500 or 1500.50."})
     if amount is None:
         raise ValidationError({field: "Enter an amount such as 1250.00."})
     if amount.adjusted() >= 15:

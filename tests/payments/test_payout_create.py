@@ -67,7 +67,9 @@ def test_insufficient_balance_is_a_failure_with_a_plain_reason(enigmapay, sandbo
     ("customer_iban", testdata.CUSTOMER_IBAN_OK[:-1] + "2", "not a valid IBAN"),
     ("customer_iban", "DE89370400440532013000", "Turkish IBANs"),
     ("amount", "0", "more than zero"),
-    ("amount", "12.345", "2 decimal places"),
+    ("amount", "12.3456", "2 decimal places"),
+    ("amount", "12.345", "read two ways"),  # 12.345 lira, or twelve thousand in Turkish writing?
+    ("amount", "1.500.000,00", "read two ways"),
     ("amount", "12,5", "amount such as"),
     ("amount", "NaN", "amount such as"),
     ("username", "  ", "username"),
