@@ -20,8 +20,9 @@ that is where the packets end up: IPv4-mapped (``::ffff:127.0.0.1``), IPv4-compa
 (``::127.0.0.1``), the NAT64 well-known prefix (``64:ff9b::a9fe:a9fe`` is 169.254.169.254
 through a NAT64 gateway), 6to4 (``2002:7f00:1::``) and Teredo (server and client).
 
-The check runs when a connection is saved. A name that resolves differently later
-(DNS rebinding) is not caught here; that would need a check at connect time.
+The check runs when a connection is saved, and again on every new socket Paydesk opens
+for that connection (``peer_check``, run between connect and the first byte sent): a
+name that resolves differently later (DNS rebinding) is refused at connect time.
 """
 
 from __future__ import annotations
@@ -62,6 +63,23 @@ def check_base_url(base_url: str, *, live: bool, test_hosts: Collection[str] | N
         if reason:
             shown = host if host == str(address) else f"{host} ({address})"
             raise UnsafeBaseURL(f"The base URL points at {shown}, {reason}.")
+
+
+class PeerRefused(OSError):
+    """A socket reached an address its connection may not call; nothing was sent."""
+
+
+def peer_check(*, live: bool):
+    """The connect-time check for a connection in that mode (``build_session(peer_check=)``):
+    raises PeerRefused for an address ``check_base_url`` would have refused."""
+
+    def check(peer: str) -> None:
+        for address in _unwrapped(ipaddress.ip_address(peer.split("%")[0])):
+            reason = _refusal(address, live=live)
+            if reason:
+                raise PeerRefused(f"Refused to talk to {address}: {reason}.")
+
+    return check
 
 
 def resolve(host: str) -> set[IPAddress]:

@@ -291,7 +291,8 @@ def _session_for(connection: ProviderConnection) -> requests.Session:
         if held is None or held[0] != stamp:
             if held is not None:
                 held[1].close()
-            held = (stamp, build_session())
+            live = connection.mode == ProviderConnection.Mode.LIVE
+            held = (stamp, build_session(peer_check=addresses.peer_check(live=live)))
             _sessions[connection.pk] = held
         return held[1]
 

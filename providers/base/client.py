@@ -29,6 +29,8 @@ from typing import Any, ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from providers.base import errors
 from providers.base.exactjson import dumps as exact_dumps
@@ -66,13 +68,52 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-def build_session(pool_size: int = 10) -> requests.Session:
-    """A pooled session; retries are ours (see module docstring), not urllib3's."""
+# Called with the IP address a new socket has just connected to, before a byte is sent;
+# raises (an OSError, so the call ends as "could not connect": nothing was sent) to refuse it.
+PeerCheck = Callable[[str], None]
+
+
+def build_session(pool_size: int = 10, *, peer_check: PeerCheck | None = None) -> requests.Session:
+    """A pooled session; retries are ours (see module docstring), not urllib3's.
+    ``peer_check`` vets every new connection's actual peer address: a host name checked
+    when the connection was saved may resolve elsewhere by now (DNS rebinding)."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter_class = HTTPAdapter if peer_check is None else _PeerCheckingAdapter
+    options = {} if peer_check is None else {"peer_check": peer_check}
+    adapter = adapter_class(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0, **options)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def _peer_checked(connection_class: type, check: PeerCheck) -> type:
+    class PeerCheckedConnection(connection_class):
+        def _new_conn(self):
+            sock = super()._new_conn()
+            try:
+                check(sock.getpeername()[0])
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+
+    return PeerCheckedConnection
+
+
+class _PeerCheckingAdapter(HTTPAdapter):
+    def __init__(self, *, peer_check: PeerCheck, **options: Any) -> None:
+        self._peer_check = peer_check
+        super().__init__(**options)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        check = self._peer_check
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("PeerCheckedHTTPPool", (HTTPConnectionPool,),
+                         {"ConnectionCls": _peer_checked(HTTPConnection, check)}),
+            "https": type("PeerCheckedHTTPSPool", (HTTPSConnectionPool,),
+                          {"ConnectionCls": _peer_checked(HTTPSConnection, check)}),
+        }
 
 
 @dataclass(frozen=True)
