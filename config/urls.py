@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import IdConverter
+from config.health import healthz
 from providers.callback_views import callback_receive
 
 register_converter(IdConverter, "id")  # before the includes below, which use <id:pk>
@@ -20,6 +21,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:dashboard", permanent=False)),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("dashboard/settings/connections/", include("providers.urls")),
     path("dashboard/", include("payments.urls")),

@@ -229,3 +229,19 @@ def test_manage_py_keeps_local_settings_for_developers():
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("config.settings.local")
+
+
+def test_production_logs_one_redacted_json_object_per_line():
+    code = (
+        "import logging; "
+        "logging.getLogger('payments').warning('payout to card 4111111111111111 failed'); "
+        "logging.getLogger('payments').info('done')"
+    )
+    result = _run(code, "config.settings.production", **PROD_ENV)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    lines = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    assert [(e["level"], e["logger"]) for e in lines] == [("WARNING", "payments"), ("INFO", "payments")]
+    assert "4111111111111111" not in result.stderr and "payout to card" in lines[0]["message"]
+    assert {"time", "process"} <= set(lines[0])

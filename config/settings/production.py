@@ -14,6 +14,7 @@ from config.settings.base import (
     CELERY_BROKER_URL,
     DATABASES,
     FIELD_ENCRYPTION_KEYS,
+    LOGGING,
     SECRET_KEY,
     env,
 )
@@ -64,6 +65,8 @@ if not CELERY_BROKER_URL.strip() or not _broker_schemes <= _BROKER_SCHEMES:
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# A load balancer's health probe often speaks plain http to the instance.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -79,3 +82,6 @@ STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStati
 # point a "test" connection at this deployment's own network. Empty: no test connections.
 # Live connections are not affected (public https hosts only, providers/addresses.py).
 PROVIDER_TEST_HOSTS = env.list("PROVIDER_TEST_HOSTS", default=[])
+
+# One JSON object per line on stderr (config/log_format.py); LOG_FORMAT=plain for text.
+LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", default="json")
