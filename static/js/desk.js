@@ -1,5 +1,6 @@
 // Small behaviours of the desk pages, no inline scripts:
 // - [data-copy="#id"] buttons copy that element: an input's value, any other element's text;
+// - a <select data-autosubmit> sends its form when changed (the merchant switcher);
 // - forms marked [data-once] disable their submit button once sent (the server's one-time
 //   token is what really stops a double submit; this only spares a second click).
 function copiedText(source) {
@@ -33,4 +34,9 @@ document.addEventListener("submit", (event) => {
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
   form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; b.textContent = "Sending…"; });
+});
+
+document.addEventListener("change", (event) => {
+  const field = event.target.closest("[data-autosubmit]");
+  if (field && field.form) field.form.submit();
 });
