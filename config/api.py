@@ -257,6 +257,16 @@ class CursorPage(CursorPagination):
     max_page_size = 200
     ordering = ("-id",)
 
+    def decode_cursor(self, request):
+        # DRF answers a cursor it cannot read with 404, as if the list were gone; it is
+        # the link that is bad, so say that (400, on the field).
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["This page link is not valid; start again from the first page."]}
+            ) from None
+
 
 # --- Schema pieces ------------------------------------------------------------------
 

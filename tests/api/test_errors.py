@@ -157,3 +157,15 @@ def test_no_body_makes_a_write_answer_500(merchant_a, body, content_type):
     response = client.post(f"/api/v1/connections/{connection.pk}/test/", body, content_type=content_type)
     assert response.status_code < 500, response.content
     assert response.status_code == 200 or set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+@pytest.mark.django_db
+def test_a_page_link_that_was_tampered_with_is_a_400_on_the_cursor_field():
+    from tests.api.conftest import key_client
+    from tests.factories import MerchantFactory
+
+    client = key_client(MerchantFactory(), Role.VIEWER)
+    for path in ("/api/v1/transactions/", "/api/v1/webhook-events/"):
+        response = client.get(path, {"cursor": "not-a-cursor"})
+        error = assert_error(response, 400, "invalid")
+        assert "cursor" in error["fields"], path
