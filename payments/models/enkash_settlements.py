@@ -56,6 +56,11 @@ class SettlementDetail(models.Model):
     def __str__(self) -> str:
         return f"{self.transaction.external_id} {self.settlement_amount} INR ({self.utr or 'no UTR yet'})"
 
+    @property
+    def deductions(self):
+        """What EnKash kept: its charges and the GST on them."""
+        return self.total_charges + self.total_gst
+
 
 class SettledItem(models.Model):
     """One line of a settlement: a sale (or refund) EnKash paid out (or deducted)."""
@@ -179,6 +184,11 @@ class QrCode(models.Model):
         if self.is_used_up:
             return "used"
         return "active"
+
+    @property
+    def state_css(self) -> str:
+        """The status badge's colour for ``state``."""
+        return {"active": "succeeded", "cancelled": "cancelled"}.get(self.state, "inactive")
 
     @property
     def can_cancel(self) -> bool:
