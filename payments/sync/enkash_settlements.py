@@ -73,6 +73,7 @@ def settlements_sync(
         failures = (previous.consecutive_failures if previous else 0) + 1
         run.error, run.consecutive_failures = e.message[:2000], failures
         run.next_attempt_at = timezone.now() + policy.connection_backoff(failures)
+        run.provider_error = e  # for the API's answer (status by error class); not stored
     else:
         run.total = run.done = result.found
         run.changed = result.created + result.changed
