@@ -87,7 +87,7 @@ class QrCodeFilter(_StrictFilterSet):
         "placeholder": "Name, EnKash id, customer name or mobile", "type": "search"}))
     state = django_filters.ChoiceFilter(choices=QR_STATES, method="filter_state", label="State",
                                         empty_label="Any state")
-    usage = django_filters.ChoiceFilter(choices=[("single", "Single use"), ("multiple", "Multiple use")],
+    usage = django_filters.ChoiceFilter(choices=[("single", "Single use"), ("multiple", "Multiple use")], label="Usage",
                                         method="filter_usage", empty_label="Any usage")
 
     class Meta:

@@ -143,6 +143,8 @@ def _query_of(data) -> str:
     query = data.copy()
     for name in ("csrfmiddlewaretoken", "after", "before"):
         query.pop(name, None)
+    for name in [k for k, v in query.items() if not v]:
+        query.pop(name)
     return query.urlencode()
 
 
