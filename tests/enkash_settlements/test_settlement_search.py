@@ -127,3 +127,17 @@ def test_the_scheduled_task_fans_out_per_connection(enkash, sandbox, settings):
     assert tasks.enkash_settlements_search_all.apply().get() == 1
     assert SyncRun.objects.filter(task="settlements", connection=enkash).count() == 1
     assert settlements().count() == 2
+
+
+def test_the_periodic_search_is_scheduled_and_editable_in_admin():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="Search EnKash settlements")
+    assert task.task == "payments.tasks.enkash_settlements_search_all" and task.enabled
+    assert task.interval.every == 600 and task.interval.period == "seconds"
+
+
+def test_a_settlement_pending_at_enkash_is_registered_for_the_status_sync():
+    from payments.sync.registry import syncable_kinds
+
+    assert ("enkash", "settlement") in syncable_kinds()
