@@ -130,8 +130,17 @@ def test_the_scheduled_task_fans_out_per_connection(enkash, sandbox, settings):
 
 
 def test_the_periodic_search_is_scheduled_and_editable_in_admin():
+    from importlib import import_module
+
+    from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
+    seed = import_module("payments.migrations.0005_enkash_settlements").seed_schedules
+    seed(apps, None)  # the test database is flushed between these tests: seed as the migration does
+    PeriodicTask.objects.filter(name="Search EnKash settlements").update(enabled=False)
+    seed(apps, None)  # an edit made in admin is kept
+    assert not PeriodicTask.objects.get(name="Search EnKash settlements").enabled
+    PeriodicTask.objects.filter(name="Search EnKash settlements").update(enabled=True)
     task = PeriodicTask.objects.get(name="Search EnKash settlements")
     assert task.task == "payments.tasks.enkash_settlements_search_all" and task.enabled
     assert task.interval.every == 600 and task.interval.period == "seconds"
