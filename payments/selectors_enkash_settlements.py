@@ -28,6 +28,20 @@ SETTLEMENT_EXPORT_COLUMNS = [
     ("transaction_count", "settlement__transaction_count"),
     ("recorded_at", "created_at"),
 ]
+# One payout's settled items, for reconciling against the bank statement and the orders.
+ITEM_EXPORT_COLUMNS = [
+    ("payout_id", "settlement__transaction__external_id"),
+    ("utr", "settlement__utr"),
+    ("payout_date", "settlement__payout_date"),
+    ("type", "type"),
+    ("enkash_transaction_id", "external_id"),
+    ("order_id", "order_id"),
+    ("amount", "amount"),
+    ("charges", "charges"),
+    ("gst", "gst"),
+    ("net_amount", "net_amount"),
+    ("paydesk_reference", "matched__reference"),
+]
 QR_EXPORT_COLUMNS = [
     ("created_at", "created_at"),
     ("qr_code_id", "external_id"),
@@ -54,6 +68,11 @@ def settlement_get(*, merchant, pk: int) -> Transaction:
     """An EnKash settlement of ``merchant`` with its detail and timeline; else a 404."""
     queryset = Transaction.objects.select_related("settlement", "connection").prefetch_related("events")
     return get_object_or_404(queryset, merchant=merchant, pk=pk, kind=Kind.SETTLEMENT, provider="enkash")
+
+
+def settlement_item_rows(*, settlement: Transaction) -> Iterator[tuple]:
+    paths = [path for _, path in ITEM_EXPORT_COLUMNS]
+    return settlement.settlement.items.order_by("id").values_list(*paths).iterator(chunk_size=2000)
 
 
 def settlement_items(*, settlement: Transaction) -> list:

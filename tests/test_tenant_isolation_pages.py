@@ -76,6 +76,7 @@ RECORD_MAKERS = {
     "accounts:api-key-revoke": {"pk": api_key},
     "payments:enkash-settlement-detail": {"pk": enkash_settlement},
     "payments:enkash-settlement-check": {"pk": enkash_settlement},
+    "payments:enkash-settlement-items": {"pk": enkash_settlement},
     "payments:enkash-qr-detail": {"pk": enkash_qr_code},
     "payments:enkash-qr-png": {"pk": enkash_qr_code},
     "payments:enkash-qr-cancel": {"pk": enkash_qr_code},

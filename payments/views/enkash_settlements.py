@@ -25,6 +25,7 @@ from payments.forms_enkash_settlements import QrCodeForm, QrCustomerForm
 from payments.models import QrCode, SyncRun
 from payments.selectors import BadCursor, TransactionPage, transaction_page
 from payments.selectors_enkash_settlements import (
+    ITEM_EXPORT_COLUMNS,
     QR_EXPORT_COLUMNS,
     SETTLEMENT_EXPORT_COLUMNS,
     export_rows,
@@ -32,6 +33,7 @@ from payments.selectors_enkash_settlements import (
     qr_code_get,
     qr_customers_find,
     settlement_get,
+    settlement_item_rows,
     settlement_items,
 )
 from payments.services.common import Actor
@@ -156,6 +158,13 @@ def settlement_detail(request, pk: int):
         "settlement": settlement, "detail": settlement.settlement, "items": items,
         "matched": sum(1 for i in items if i.matched_id), "events": list(settlement.events.all()),
     })
+
+
+@member_required()
+def settlement_items_export(request, pk: int):
+    settlement = settlement_get(merchant=request.merchant, pk=pk)
+    rows = settlement_item_rows(settlement=settlement)
+    return _csv(rows, ITEM_EXPORT_COLUMNS, f"settlement-{settlement.external_id}")
 
 
 @transaction.non_atomic_requests

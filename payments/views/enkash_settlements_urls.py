@@ -9,6 +9,7 @@ urlpatterns = [
     path("enkash/settlements/export.csv", views.settlement_export, name="enkash-settlement-export"),
     path("enkash/settlements/search/", views.settlement_search, name="enkash-settlement-search"),
     path("enkash/settlements/<id:pk>/", views.settlement_detail, name="enkash-settlement-detail"),
+    path("enkash/settlements/<id:pk>/items.csv", views.settlement_items_export, name="enkash-settlement-items"),
     path("enkash/settlements/<id:pk>/check/", views.settlement_check, name="enkash-settlement-check"),
     path("enkash/qr-codes/", views.qr_code_list, name="enkash-qr-list"),
     path("enkash/qr-codes/export.csv", views.qr_code_export, name="enkash-qr-export"),

@@ -159,6 +159,20 @@ def test_customers_made_at_enkash_are_found_by_searching_enkash(enkash, members,
     assert "Meera Iyer" in viewer.get(f"{CUSTOMERS}?q=9876501234&enkash=1").content.decode()
 
 
+@pytest.mark.parametrize("role", ["owner", "manager", "viewer"])
+def test_every_member_reads_qr_codes_and_only_managers_up_create(enkash, members, sandbox, role):
+    create(signed_in(members["manager"]), name="Counter 7")
+    qr = QrCode.objects.get()
+    client = signed_in(members[role])
+    page = client.get(QR).content.decode()
+    assert "Counter 7" in page and ("New QR code" in page) == (role != "viewer")
+    detail = client.get(f"{QR}{qr.pk}/").content.decode()
+    assert qr.external_id in detail and ("Cancel QR code" in detail) == (role != "viewer")
+    assert client.get(f"{QR}{qr.pk}/qr.png").content.startswith(b"\x89PNG")
+    assert client.get(f"{QR}new/").status_code == (403 if role == "viewer" else 200)
+    assert client.get(CUSTOMERS).status_code == 200
+
+
 def test_without_enkash_creating_says_what_to_do(merchant, members):
     page = signed_in(members["manager"]).get(f"{QR}new/").content.decode()
     assert "Connect EnKash first" in page and "Ask an owner" in page

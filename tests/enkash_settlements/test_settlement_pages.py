@@ -100,6 +100,22 @@ def test_csv_export_streams_the_filtered_rows(enkash, members, sandbox):
     assert bad.status_code == 400 and "Fix the filters" in bad.content.decode()
 
 
+def test_the_items_of_one_payout_export_with_their_paydesk_reference(enkash, members, sandbox):
+    payment = paid_order(sandbox, "ORD92", "700.00")
+    mine = own_payment(enkash, payment.transaction_id, "700.00")
+    payout = run_settlement(sandbox)
+    settlements_search(connection=enkash, actor=Actor.system())
+    tx = Transaction.objects.get(external_id=payout["id"])
+    client = signed_in(members["viewer"])
+    assert f"{LIST}{tx.pk}/items.csv" in client.get(f"{LIST}{tx.pk}/").content.decode()
+    response = client.get(f"{LIST}{tx.pk}/items.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows == [{
+        "payout_id": payout["id"], "utr": rows[0]["utr"], "payout_date": rows[0]["payout_date"], "type": "SALE",
+        "enkash_transaction_id": payment.transaction_id, "order_id": "ORD92", "amount": "700.00",
+        "charges": "14.00", "gst": "2.52", "net_amount": "683.48", "paydesk_reference": mine.reference}]
+
+
 def test_manager_searches_enkash_now_with_the_filters(enkash, members, sandbox):
     client = signed_in(members["manager"])
     response = client.post(f"{LIST}search/", {"status": "succeeded", "utr": "", "payout_from": "", "payout_to": ""},
