@@ -150,3 +150,26 @@ def test_a_settlement_pending_at_enkash_is_registered_for_the_status_sync():
     from payments.sync.registry import syncable_kinds
 
     assert ("enkash", "settlement") in syncable_kinds()
+
+
+def test_a_payout_of_nothing_is_recorded_with_its_refund_line_matched(enkash, sandbox):
+    from tests.helpers import fast_client
+
+    sb = sandbox.sandbox("enkash")
+    payment = paid_order(sandbox, "ORD81", "1000.00")
+    run_settlement(sandbox)
+    refund = fast_client(sandbox, "enkash").refund(transaction_id=payment.transaction_id, amount="1000.00",
+                                                   request_id="rf81")
+    sb.refunds[refund.refund_id]["due_at"] = 0  # EnKash completes the refund now
+    mine = Transaction.objects.create(merchant=enkash.merchant, connection=enkash, provider="enkash",
+                                      kind=Kind.REFUND, external_id=refund.refund_id, amount="1000.00",
+                                      currency="INR")
+    payout = run_settlement(sandbox)
+    settlements_search(connection=enkash, actor=Actor.system())
+    tx = settlements().get(external_id=payout["id"])
+    detail = tx.settlement
+    assert str(detail.settlement_amount) == "0.00" and str(detail.total_refunds) == "1000.00"
+    # The core demands a positive amount: the volume stands in, and the description says so.
+    assert str(tx.amount) == "1000.00" and "Nothing paid out" in tx.description
+    item = detail.items.get()
+    assert item.type == "REFUND" and item.matched == mine and str(item.net_amount) == "-1000.00"
