@@ -173,3 +173,29 @@ def test_a_payout_of_nothing_is_recorded_with_its_refund_line_matched(enkash, sa
     assert str(tx.amount) == "1000.00" and "Nothing paid out" in tx.description
     item = detail.items.get()
     assert item.type == "REFUND" and item.matched == mine and str(item.net_amount) == "-1000.00"
+
+
+def test_a_pending_payout_turns_succeeded_through_the_scheduled_status_sync(enkash, sandbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.celery import app
+    from payments.tasks import transactions_sync_due
+
+    paid_order(sandbox, "ORD82")
+    payout = run_settlement(sandbox)
+    settlements_search(connection=enkash, actor=Actor.system())
+    tx = settlements().get(external_id=payout["id"])
+    sandbox.sandbox("enkash").payouts[payout["id"]]["due_at"] = 0
+    Transaction.objects.filter(pk=tx.pk).update(next_sync_at=timezone.now() - timedelta(seconds=1))
+    app.conf.task_always_eager = True
+    try:
+        assert transactions_sync_due() == 1
+    finally:
+        app.conf.task_always_eager = False
+    tx.refresh_from_db()
+    assert (tx.status, tx.raw_status, tx.next_sync_at) == (Status.SUCCEEDED, "SUCCESS", None)
+    assert tx.events.last().source == "sync" and tx.settlement.utr
+    run = SyncRun.objects.get(task="transactions")
+    assert (run.total, run.done, run.changed, run.failed) == (1, 1, 1, 0)
