@@ -182,3 +182,67 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# -- EnKash settlements and QR codes (issue 9) -------------------------------------------------
+from payments.models import QrCode, QrCodeEvent, QrCustomer, SettledItem, SettlementDetail  # noqa: E402
+
+
+class SettledItemInline(ReadOnlyInline):
+    model = SettledItem
+    fields = ("type", "external_id", "order_id", "amount", "charges", "gst", "net_amount", "matched")
+    readonly_fields = fields
+
+
+@admin.register(SettlementDetail)
+class SettlementDetailAdmin(admin.ModelAdmin):
+    """Read-only: a settlement is what EnKash says; its status moves through the transitions."""
+
+    list_display = ("transaction", "payout_date", "utr", "payout_mode", "settlement_amount", "total_charges",
+                    "total_gst", "transaction_count")
+    search_fields = ("utr", "transaction__external_id", "transaction__reference", "transaction__merchant__name")
+    list_select_related = ("transaction__merchant",)
+    inlines = [SettledItemInline]
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class QrCodeEventInline(ReadOnlyInline):
+    model = QrCodeEvent
+    fields = ("at", "source", "actor", "note")
+    readonly_fields = fields
+
+
+@admin.register(QrCode)
+class QrCodeAdmin(admin.ModelAdmin):
+    list_display = ("name", "external_id", "merchant", "status", "multiple_use", "fixed_amount", "amount",
+                    "payments_count", "amount_received", "expires_at", "created_at")
+    list_filter = ("status", "multiple_use", "fixed_amount")
+    search_fields = ("name", "external_id", "merchant__name", "customer_name")
+    list_select_related = ("merchant",)
+    inlines = [QrCodeEventInline]
+    exclude = ("png",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "png"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(QrCustomer)
+class QrCustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "mobile", "email", "external_id", "merchant", "created_at")
+    search_fields = ("name", "mobile", "email", "external_id", "merchant__name")
+    list_select_related = ("merchant",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

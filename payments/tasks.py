@@ -54,3 +54,27 @@ def _user(user_id: int | None):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
+# -- EnKash settlements (payments/sync/enkash_settlements.py) ---------------------------------
+@shared_task(**SAFE_TO_REPEAT, soft_time_limit=20, time_limit=30)
+def enkash_settlements_search_all() -> int:
+    """Scheduled (every 10 minutes): one settlement search per EnKash connection not backing off."""
+    from payments.sync.enkash_settlements import settlement_connections_due
+
+    ids = settlement_connections_due()
+    for pk in ids:
+        enkash_settlements_search_connection.delay(pk)
+    return len(ids)
+
+
+@shared_task(**SAFE_TO_REPEAT, soft_time_limit=240, time_limit=300)
+def enkash_settlements_search_connection(connection_id: int, trigger: str = "schedule",
+                                         user_id: int | None = None) -> str:
+    from payments.sync.enkash_settlements import settlements_sync
+
+    connection = ProviderConnection.objects.filter(pk=connection_id, provider="enkash").first()
+    if connection is None:
+        return "gone"
+    run = settlements_sync(connection=connection, trigger=trigger, user=_user(user_id))
+    return "failed" if run.error else "ok"

@@ -41,6 +41,27 @@ def api_key(merchant):
     return key.pk
 
 
+def enkash_settlement(merchant):
+    from payments.models import SettlementDetail
+
+    conn = ConnectionFactory(merchant=merchant, provider="enkash")
+    tx = Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=Kind.SETTLEMENT,
+                                    external_id="EKSP1", amount=Decimal("10.00"), currency="INR")
+    zero = Decimal("0")
+    SettlementDetail.objects.create(transaction=tx, total_sales=zero, total_refunds=zero, total_charges=zero,
+                                    total_gst=zero, settlement_amount=zero, carry_forward_amount=zero,
+                                    adjustment_amount=zero)
+    return tx.pk
+
+
+def enkash_qr_code(merchant):
+    from payments.models import QrCode
+
+    conn = ConnectionFactory(merchant=merchant, provider="enkash")
+    return QrCode.objects.create(merchant=merchant, connection=conn, external_id="EKQR1", name="theirs",
+                                 png=b"\x89PNG").pk
+
+
 # URL name → kwarg → how to make a record of a given merchant and return its id.
 RECORD_MAKERS = {
     "providers:connection-detail": {"pk": connection},
@@ -53,6 +74,13 @@ RECORD_MAKERS = {
     "accounts:team-member-role": {"pk": membership},
     "accounts:team-member-remove": {"pk": membership},
     "accounts:api-key-revoke": {"pk": api_key},
+    "payments:enkash-settlement-detail": {"pk": enkash_settlement},
+    "payments:enkash-settlement-check": {"pk": enkash_settlement},
+    "payments:enkash-settlement-items": {"pk": enkash_settlement},
+    "payments:enkash-qr-detail": {"pk": enkash_qr_code},
+    "payments:enkash-qr-png": {"pk": enkash_qr_code},
+    "payments:enkash-qr-cancel": {"pk": enkash_qr_code},
+    "payments:enkash-qr-check": {"pk": enkash_qr_code},
 }
 # Kwargs that pick no merchant-scoped record (a provider name, a callback token).
 NOT_RECORDS = {"provider", "token"}

@@ -129,6 +129,7 @@ class SyncRun(models.Model):
     class Task(models.TextChoices):
         TRANSACTIONS = "transactions", "Transaction status"
         BALANCES = "balances", "IBAN balances"
+        SETTLEMENTS = "settlements", "EnKash settlements"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"

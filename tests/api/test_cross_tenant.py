@@ -36,6 +36,27 @@ def _iban(merchant):
                                       external_id=1, iban="TR560006200000000000000101")
 
 
+def _enkash_settlement(merchant):
+    from payments.models import Transaction
+    from tests.test_tenant_isolation_pages import enkash_settlement
+
+    return Transaction.objects.get(pk=enkash_settlement(merchant))
+
+
+def _enkash_qr_code(merchant):
+    from payments.models import QrCode
+    from tests.test_tenant_isolation_pages import enkash_qr_code
+
+    return QrCode.objects.get(pk=enkash_qr_code(merchant))
+
+
+def _enkash_qr_customer(merchant):
+    from payments.models import QrCustomer
+
+    return QrCustomer.objects.create(merchant=merchant, connection=ConnectionFactory(merchant=merchant,
+                                     provider="enkash"), external_id="EKC1", name="Theirs")
+
+
 ROUTE_RECORDS = {
     "api:iban-balances": _iban,
     "api:transaction-detail": _transaction,
@@ -46,6 +67,10 @@ ROUTE_RECORDS = {
     "api:connection-test": lambda merchant: ConnectionFactory(merchant=merchant),
     "api:webhook-event-detail": lambda merchant: webhook_event(ConnectionFactory(merchant=merchant)),
     "api:webhook-event-reprocess": lambda merchant: webhook_event(ConnectionFactory(merchant=merchant)),
+    "api:settlement-detail": _enkash_settlement,
+    "api:qr-code-detail": _enkash_qr_code,
+    "api:qr-code-cancel": _enkash_qr_code,
+    "api:qr-customer-detail": _enkash_qr_customer,
 }
 
 
