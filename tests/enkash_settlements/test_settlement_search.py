@@ -135,7 +135,7 @@ def test_the_periodic_search_is_scheduled_and_editable_in_admin():
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
-    seed = import_module("payments.migrations.0005_enkash_settlements").seed_schedules
+    seed = import_module("payments.migrations.0003_enkash_settlements").seed_schedules
     seed(apps, None)  # the test database is flushed between these tests: seed as the migration does
     PeriodicTask.objects.filter(name="Search EnKash settlements").update(enabled=False)
     seed(apps, None)  # an edit made in admin is kept
