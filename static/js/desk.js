@@ -1,5 +1,6 @@
 // Small behaviours of the desk pages, no inline scripts:
 // - [data-copy="#id"] buttons copy that element: an input's value, any other element's text;
+// - forms marked [data-confirm="..."] ask that question before sending;
 // - a <select data-autosubmit> sends its form when changed (the merchant switcher);
 // - forms marked [data-once] disable their submit button once sent (the server's one-time
 //   token is what really stops a double submit; this only spares a second click).
@@ -28,9 +29,15 @@ document.addEventListener("click", (event) => {
   scratch.remove();
 });
 
+// Forms marked [data-confirm="question"] ask first; "Cancel" sends nothing.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (!form.matches("[data-once]")) return;
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !form.matches("[data-once]")) return;
   if (form.dataset.sent) { event.preventDefault(); return; }
   form.dataset.sent = "1";
   form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; b.textContent = "Sending…"; });
