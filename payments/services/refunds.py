@@ -27,6 +27,10 @@ from payments.services.common import Actor
 Refunder = Callable[..., Transaction]
 REFUNDERS: dict[str, Refunder] = {}
 
+# Providers whose refunders take any amount up to what is left (several refunds per
+# payment); the others refund the whole payment only.
+PARTIAL_REFUNDS = {"enkash"}
+
 # A refund in one of these still holds (or may hold) its share of the payment.
 HOLDING = (Status.PENDING, Status.SUCCEEDED, Status.UNKNOWN)
 
