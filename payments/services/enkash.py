@@ -66,6 +66,7 @@ DESK_MODES = {"UPI": "UPI collect (VPA)", "NET_BANKING": "Net banking"}
 # EnKash attempts Paydesk does not record when it first sees them: a UPI link or QR
 # opened and not paid, or closed unused once the order was paid.
 NOT_STARTED = ("CREATED", "CANCELLED")
+UPI_APP_SCHEMES = {"upi", "tez", "phonepe", "paytmmp", "gpay"}
 _MOBILE = re.compile(r"^(?:\+91)?([6-9]\d{9})$")
 _VPA = re.compile(r"^[A-Za-z0-9._-]{2,256}@[A-Za-z]{2,64}$")
 _BANK = re.compile(r"^[A-Z]{4}$")
@@ -192,8 +193,8 @@ def _order_send(order: Transaction, clean: dict, actor: Actor) -> Transaction:
 
 
 def _order_details_update(order: Transaction, found) -> None:
-    changes = {"enkash_order_id": found.enkash_order_id, "checkout_url": found.checkout_url,
-               "expires_at": found.expires_at}
+    checkout = found.checkout_url if (found.checkout_url or "").startswith(("https://", "http://")) else None
+    changes = {"enkash_order_id": found.enkash_order_id, "checkout_url": checkout, "expires_at": found.expires_at}
     changes = {k: v for k, v in changes.items() if v}
     if changes:
         EnKashOrderDetail.objects.filter(transaction=order).update(**changes)
@@ -625,3 +626,44 @@ def refund_totals(payment: Transaction) -> dict:
         or Decimal("0.00")
     left = refundable_amount(payment) if payment.status in (Status.SUCCEEDED, Status.REFUNDED) else Decimal("0.00")
     return {"refunded": done, "in_progress": held, "remaining": max(left, Decimal("0.00"))}
+
+
+# -- what the order page offers the payer ----------------------------------------------------
+def order_pay_options(*, order: Transaction) -> dict:
+    """The UPI intent links per app and the BNPL modes of a payable order, read from
+    EnKash (asking for the links opens the order's UPI attempt there, once). Each part
+    that could not be read carries its error instead."""
+    client = client_for(order.connection)
+    options: dict = {"upi": None, "apps": [], "upi_error": "", "bnpl": (), "bnpl_error": ""}
+    try:
+        link = client.upi_intent_link(order_id=order.external_id)
+        options["upi"] = link
+        # Only the app schemes Paydesk knows go into a link on the page (never javascript:).
+        apps = [("Google Pay", link.gpay), ("PhonePe", link.phonepe), ("Paytm", link.paytm),
+                ("Any UPI app", link.upi_url)]
+        options["apps"] = [(name, url) for name, url in apps if url.split(":", 1)[0].lower() in UPI_APP_SCHEMES]
+    except ProviderError as e:
+        options["upi_error"] = e.message
+    try:
+        options["bnpl"] = client.bnpl_payment_modes(order_id=order.external_id)
+    except ProviderError as e:
+        options["bnpl_error"] = e.message
+    return options
+
+
+def order_qr_png(*, order: Transaction) -> bytes:
+    """The order's dynamic UPI QR code as a PNG, from EnKash (never stored)."""
+    return client_for(order.connection).dynamic_qr_code(order_id=order.external_id).png
+
+
+def order_refresh(*, order: Transaction, actor: Actor) -> Transaction:
+    """Ask EnKash about the order, its open payments and their open refunds."""
+    if order.status not in FINAL:
+        order_check_status(order=order, actor=actor)
+    for payment in order.children.filter(kind=Kind.PAYMENT).exclude(status__in=FINAL):
+        payment_check_status(payment=payment, actor=actor)
+    open_refunds = Transaction.objects.filter(kind=Kind.REFUND, parent__parent=order).exclude(status__in=FINAL)
+    for refund in open_refunds.select_related("parent"):
+        refund_check_status(refund=refund, actor=actor)
+    order.refresh_from_db()
+    return order
