@@ -41,6 +41,17 @@ def api_key(merchant):
     return key.pk
 
 
+def enkash_order(merchant, kind=Kind.ORDER):
+    conn = ConnectionFactory(merchant=merchant, provider="enkash")
+    order = Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=Kind.ORDER,
+                                       amount=Decimal("10.00"), currency="INR", external_id="PDTHEIRS")
+    if kind == Kind.ORDER:
+        return order.pk
+    return Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=kind,
+                                      parent=order, amount=Decimal("10.00"), currency="INR",
+                                      status="succeeded", external_id="EKTTHEIRS").pk
+
+
 # URL name → kwarg → how to make a record of a given merchant and return its id.
 RECORD_MAKERS = {
     "providers:connection-detail": {"pk": connection},
@@ -53,6 +64,11 @@ RECORD_MAKERS = {
     "accounts:team-member-role": {"pk": membership},
     "accounts:team-member-remove": {"pk": membership},
     "accounts:api-key-revoke": {"pk": api_key},
+    "payments:enkash-order-detail": {"pk": enkash_order},
+    "payments:enkash-order-qr": {"pk": enkash_order},
+    "payments:enkash-order-check": {"pk": enkash_order},
+    "payments:enkash-order-pay": {"pk": enkash_order},
+    "payments:enkash-payment-refund": {"pk": lambda merchant: enkash_order(merchant, Kind.PAYMENT)},
 }
 # Kwargs that pick no merchant-scoped record (a provider name, a callback token).
 NOT_RECORDS = {"provider", "token"}

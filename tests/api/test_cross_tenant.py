@@ -36,7 +36,20 @@ def _iban(merchant):
                                       external_id=1, iban="TR560006200000000000000101")
 
 
+def _enkash_order(merchant):
+    from decimal import Decimal
+
+    from payments.models import Transaction
+
+    connection = ConnectionFactory(merchant=merchant, provider="enkash")
+    return Transaction.objects.create(merchant=merchant, connection=connection, provider="enkash", kind="order",
+                                      amount=Decimal("10.00"), currency="INR", external_id="PDTHEIRS")
+
+
 ROUTE_RECORDS = {
+    "api:order-detail": _enkash_order,
+    "api:order-check-status": _enkash_order,
+    "api:order-payment-detail": _enkash_order,
     "api:iban-balances": _iban,
     "api:transaction-detail": _transaction,
     "api:payout-detail": _transaction,
