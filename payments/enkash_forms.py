@@ -53,9 +53,9 @@ class PaymentDetailForm(_ServiceErrors, forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
     payment_mode = forms.ChoiceField(label="Payment mode", choices=[("UPI", "UPI collect (VPA)"),
                                                                     ("NET_BANKING", "Net banking")])
-    vpa = forms.CharField(label="Customer's UPI id (VPA)", max_length=300, required=False,
+    vpa = forms.CharField(label="Customer's UPI id (VPA), for UPI collect", max_length=300, required=False,
                           widget=forms.TextInput(attrs={"placeholder": "name@bank", "autocomplete": "off"}))
-    bank_code = forms.CharField(label="Bank code", max_length=10, required=False,
+    bank_code = forms.CharField(label="Bank code, for net banking", max_length=10, required=False,
                                 widget=forms.TextInput(attrs={"placeholder": "SBIN"}))
     account_number = forms.CharField(label="Account number (optional)", max_length=20, required=False,
                                      widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))

@@ -625,7 +625,9 @@ def refund_totals(payment: Transaction) -> dict:
     held = refunds.filter(status__in=(Status.PENDING, Status.UNKNOWN)).aggregate(t=Sum("amount"))["t"] \
         or Decimal("0.00")
     left = refundable_amount(payment) if payment.status in (Status.SUCCEEDED, Status.REFUNDED) else Decimal("0.00")
-    return {"refunded": done, "in_progress": held, "remaining": max(left, Decimal("0.00"))}
+    cents = Decimal("0.01")  # SQLite sums lose the scale ("400"): always shown as 400.00
+    return {"refunded": Decimal(done).quantize(cents), "in_progress": Decimal(held).quantize(cents),
+            "remaining": max(Decimal(left), Decimal("0.00")).quantize(cents)}
 
 
 # -- what the order page offers the payer ----------------------------------------------------

@@ -46,6 +46,9 @@ from providers.base.errors import ProviderError
 ORDER_SCOPE = "form:enkash-order"
 ORDER_FIELDS = ("amount", "customer_first_name", "customer_last_name", "customer_email", "customer_phone",
                 "description", "return_url")
+# How an order's status reads in a sentence.
+ORDER_WORDS = {"pending": "not paid yet", "succeeded": "paid", "failed": "failed", "cancelled": "cancelled or expired",
+               "unknown": "not known yet"}
 PAY_FIELDS = ("payment_mode", "vpa", "bank_code", "account_number", "ifsc")
 
 
@@ -183,8 +186,8 @@ def order_check(request, pk: int):
     except ProviderError as e:
         messages.error(request, f"EnKash could not be asked right now: {e.message} Paydesk will try again.")
     else:
-        messages.info(request, f"EnKash says the order is {order.get_status_display().lower()}"
-                               f"{f' ({order.raw_status})' if order.raw_status else ''}.")
+        word = ORDER_WORDS.get(order.status, order.get_status_display().lower())
+        messages.info(request, f"EnKash says: {word}{f' ({order.raw_status})' if order.raw_status else ''}.")
     return redirect(_detail_url(order))
 
 
@@ -243,7 +246,7 @@ def payment_refund(request, pk: int):
     try:
         # The form token is the refund's idempotency key: its requestId at EnKash too.
         refund = refund_create(payment=payment, amount=amount or None, actor=Actor.for_user(request.user),
-                               idempotency_token=token)
+                               idempotency_token=token, remarks=remarks)
     except ValidationError as e:  # more than is left, or no longer refundable: nothing sent
         form_token_release(claim=claim)
         form.apply(e)
