@@ -187,3 +187,27 @@ def test_another_merchants_order_is_a_404(sandbox, enkash, actor):
     assert stranger.get(reverse("payments:enkash-order-qr", args=[order.pk])).status_code == 404
     assert order.reference not in stranger.get(reverse("payments:order-list")).content.decode()
     assert IdempotencyKey.objects.filter(merchant=order.merchant).count() == 0
+
+
+def test_the_order_page_still_shows_what_paydesk_knows_when_enkash_is_down(sandbox, enkash, members, actor):
+    from tests.conftest import arm_fault
+
+    order = new_order(enkash, actor)
+    for operation in ("order_status", "upi_intent_link", "bnpl_payment_modes"):
+        arm_fault(sandbox, "enkash", operation, "503", count=5)
+    page = signed_in(members["viewer"]).get(reverse("payments:enkash-order-detail", args=[order.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and order.reference in html and "1000.00 INR" in html
+    assert "EnKash could not be asked just now" in html
+    assert "Google Pay" not in html and 'data-testid="bnpl-modes"' not in html
+
+
+def test_an_order_whose_create_was_not_confirmed_says_so(sandbox, enkash, members, actor):
+    from tests.conftest import arm_fault
+
+    arm_fault(sandbox, "enkash", "create_order", "timeout", delay=3.0, act=False)
+    order = new_order(enkash, actor)
+    arm_fault(sandbox, "enkash", "order_status", "503", count=5)
+    html = signed_in(members["manager"]).get(reverse("payments:enkash-order-detail", args=[order.pk])).content.decode()
+    assert "We are checking with EnKash" in html and "it will not be created twice" in html
+    assert 'data-testid="pay-form"' not in html  # not payable while unknown
