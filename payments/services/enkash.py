@@ -601,6 +601,8 @@ def refund_check_status(*, refund: Transaction, actor: Actor) -> Transaction:
             raise
         refund_apply(refund=refund, found=result, actor=actor)
         refund.refresh_from_db()
+    elif not listed and refund.status not in FINAL:
+        _bump(refund, "")  # not listed yet: ask again after the backoff
     return refund
 
 
