@@ -154,10 +154,13 @@ def _render_detail(request, order, *, pay_form=None, refund_forms=None, notice="
         pay_form = PaymentDetailForm(initial={
             "token": form_token_issue(merchant=request.merchant, scope=_pay_scope(order))})
     options = order_pay_options(order=order) if payable else None
+    # What can still change, for the page's status poller (the sync and callbacks move it).
+    candidates = [order, *(r.payment for r in rows), *(f for r in rows for f in r.refunds)]
+    open_ids = ",".join(str(t.pk) for t in candidates if not t.is_final)
     return render(request, "payments/enkash/order_detail.html", {
         "order": order, "detail": order.enkash_order, "events": list(order.events.all()), "rows": rows,
         "pay_form": pay_form if payable and manager else None, "options": options, "notice": notice,
-        "manager": manager,
+        "manager": manager, "open_ids": open_ids,
     }, status=status)
 
 

@@ -101,6 +101,8 @@ def test_upi_collect_from_the_order_page(sandbox, enkash, members, actor):
     payment = order.children.get(kind=Kind.PAYMENT)
     assert payment.status == Status.PENDING and payment.enkash_payment.payment_mode == "UPI"
     assert f"Payment {payment.reference} sent to EnKash" in answer.content.decode()
+    # The order and its payment are still open: the page polls their statuses.
+    assert f"?ids={order.pk},{payment.pk}" in answer.content.decode()
     again = client.post(reverse("payments:enkash-order-pay", args=[order.pk]),
                         {"token": token, "payment_mode": "UPI", "vpa": "pending@enkash"}, follow=True)
     assert order.children.filter(kind=Kind.PAYMENT).count() == 1 and "already sent" in again.content.decode()
