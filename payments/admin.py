@@ -246,3 +246,48 @@ class QrCustomerAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# -- EnKash orders, payments and refunds (their Transaction rows are above) --------------------
+# Imported here, not in the block at the top, so that each provider's section stays its own.
+from payments.models import EnKashOrderDetail, EnKashPaymentDetail, EnKashRefundDetail  # noqa: E402
+
+
+@admin.register(EnKashOrderDetail)
+class EnKashOrderDetailAdmin(admin.ModelAdmin):
+    list_display = ("order_id", "enkash_order_id", "transaction", "customer_first_name", "customer_email")
+    search_fields = ("order_id", "enkash_order_id", "customer_email", "customer_phone")
+    list_select_related = ("transaction",)
+    readonly_fields = [f.name for f in EnKashOrderDetail._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EnKashPaymentDetail)
+class EnKashPaymentDetailAdmin(admin.ModelAdmin):
+    list_display = ("transaction", "payment_mode", "masked_card", "bank_reference")
+    search_fields = ("transaction__external_id", "bank_reference")
+    list_select_related = ("transaction",)
+    readonly_fields = [f.name for f in EnKashPaymentDetail._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(EnKashRefundDetail)
+class EnKashRefundDetailAdmin(admin.ModelAdmin):
+    list_display = ("request_id", "refund_id", "transaction", "arn")
+    search_fields = ("request_id", "refund_id", "arn")
+    list_select_related = ("transaction",)
+    readonly_fields = [f.name for f in EnKashRefundDetail._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The requestId is what makes a repeat harmless at EnKash: it must stay known.
+        return False

@@ -302,13 +302,36 @@ def client_for(
 ) -> ProviderClient:
     """The provider client for ``connection``, on that connection's pooled session."""
     client_class = connection.spec.client_class()
+    credentials = connection.credentials
+    extra = {}
+    if connection.provider == "enkash" and connection.pk:
+        extra["token_store"] = enkash_token_store(connection, credentials)
     return client_class(
         base_url=connection.base_url,
         session=_session_for(connection) if connection.pk else build_session(),
         timeouts=timeouts or Timeouts.from_settings(),
         retry=retry,
-        **connection.credentials,
+        **credentials,
+        **extra,
     )
+
+
+def enkash_token_store(connection: ProviderConnection, credentials: dict[str, str] | None = None):
+    """The connection's EnKash session token, in the "shared" cache every web and Celery
+    process reads (``settings.CACHES``), encrypted with the credentials' keys. Keyed by
+    the connection and a hash of its base URL and keys: new keys never reuse a token.
+
+    Read and written in autocommit by the views and tasks that call EnKash (they run
+    outside a request transaction): a database cache's rows written inside an open
+    transaction would be seen by no other process until it commits."""
+    from django.core.cache import caches
+
+    from providers.enkash.tokens import SharedTokenStore, connection_key
+
+    credentials = credentials if credentials is not None else connection.credentials
+    key = connection_key(connection.base_url, credentials.get("access_key", ""), credentials.get("secret_key", ""))
+    return SharedTokenStore(caches["shared"], f"{connection.pk}:{key}",
+                            seal=crypto.encrypt_json, unseal=crypto.decrypt_json)
 
 
 # A connection test runs while someone waits (a page, an admin action): one attempt,

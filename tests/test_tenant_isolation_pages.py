@@ -60,6 +60,15 @@ def enkash_qr_code(merchant):
     conn = ConnectionFactory(merchant=merchant, provider="enkash")
     return QrCode.objects.create(merchant=merchant, connection=conn, external_id="EKQR1", name="theirs",
                                  png=b"\x89PNG").pk
+def enkash_order(merchant, kind=Kind.ORDER):
+    conn = ConnectionFactory(merchant=merchant, provider="enkash")
+    order = Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=Kind.ORDER,
+                                       amount=Decimal("10.00"), currency="INR", external_id="PDTHEIRS")
+    if kind == Kind.ORDER:
+        return order.pk
+    return Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=kind,
+                                      parent=order, amount=Decimal("10.00"), currency="INR",
+                                      status="succeeded", external_id="EKTTHEIRS").pk
 
 
 # URL name → kwarg → how to make a record of a given merchant and return its id.
@@ -81,6 +90,11 @@ RECORD_MAKERS = {
     "payments:enkash-qr-png": {"pk": enkash_qr_code},
     "payments:enkash-qr-cancel": {"pk": enkash_qr_code},
     "payments:enkash-qr-check": {"pk": enkash_qr_code},
+    "payments:enkash-order-detail": {"pk": enkash_order},
+    "payments:enkash-order-qr": {"pk": enkash_order},
+    "payments:enkash-order-check": {"pk": enkash_order},
+    "payments:enkash-order-pay": {"pk": enkash_order},
+    "payments:enkash-payment-refund": {"pk": lambda merchant: enkash_order(merchant, Kind.PAYMENT)},
 }
 # Kwargs that pick no merchant-scoped record (a provider name, a callback token).
 NOT_RECORDS = {"provider", "token"}

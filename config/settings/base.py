@@ -142,6 +142,18 @@ SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", default="http://127.0.0.1:8100")
 # Public base URL of this Paydesk, used to build the callback URLs given to providers.
 PAYDESK_PUBLIC_URL = env("PAYDESK_PUBLIC_URL", default="http://127.0.0.1:8000")
 
+# --- Caches -----------------------------------------------------------------------
+# "default" is per process (short-lived reads such as EnigmaPay's dealer settings).
+# "shared" is seen by every web and Celery process: the EnKash session token lives there
+# (providers.services.enkash_token_store), so that one token per connection serves them
+# all. In the database by default (the table comes with migration payments 0004), on
+# Redis with SHARED_CACHE_URL=redis://host:6379/N.
+# https://docs.djangoproject.com/en/5.2/topics/cache/#database-caching
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": env.cache("SHARED_CACHE_URL", default="dbcache://paydesk_shared_cache"),
+}
+
 # Timeouts for every upstream call, in seconds: (connect, read).
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=15.0)

@@ -39,6 +39,7 @@ class Confirmation:
     status: str
     raw_status: str
     amount: Money | None
+    answer: object = None  # the status call's whole answer, for ``Applier.also``
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Applier:
     kinds: tuple[str, ...]  # the transaction kinds its callbacks are about
     read: Callable[[bytes], Claim]
     confirm: Callable[[ProviderClient, Claim], Confirmation]
+    # Run after a confirmed callback is applied (or found applied already), with the
+    # transaction, the confirmation and the actor label: what else the provider's own
+    # answer says (EnKash: the order's payments). Never run for a callback not borne out.
+    also: Callable[[object, Confirmation, str], None] | None = None
 
 
 # -- EnigmaPay: status callback, confirmed by transaction-status --------------------------
@@ -78,7 +83,12 @@ def _vospay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
                         amount=claim.amount if found.valid else None)
 
 
-# -- EnKash: order notify, confirmed by order status (no EnKash orders in Paydesk yet) --
+# -- EnKash: a notify names the order and one of its payments. It is about the order
+# (found by the orderId Paydesk gave it), confirmed by order_status; once that agrees,
+# the payments order_status lists are recorded from EnKash's own answer (also), never
+# from the notify. A notify about a payment of an order that is already paid (a refund
+# made it PARTIALLY_REFUNDED) confirms the order as it is, and brings the payment up to
+# date. -----------------------------------------------------------------------------
 def _enkash_read(raw: bytes) -> Claim:
     found = parse_enkash_notify(raw)
     return Claim(external_id=found.order_id, status=found.order_status, raw_status=found.raw_order_status,
@@ -87,13 +97,23 @@ def _enkash_read(raw: bytes) -> Claim:
 
 def _enkash_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
     found = client.order_status(order_id=claim.external_id)
-    return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount)
+    return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount, answer=found)
+
+
+def _enkash_also(order, confirmed: Confirmation, actor_label: str) -> None:
+    from payments.models import TransactionEvent
+    from payments.services.common import Actor
+    from payments.services.enkash import payment_record
+
+    actor = Actor(TransactionEvent.Source.CALLBACK, actor_label)
+    for payment in getattr(confirmed.answer, "payments", ()):
+        payment_record(order=order, found=payment, actor=actor)
 
 
 APPLIERS: dict[str, Applier] = {
     "enigmapay": Applier("EnigmaPay", (Kind.PAYOUT, Kind.PAYMENT_LINK), _enigmapay_read, _enigmapay_confirm),
     "vospay": Applier("Vospay", (Kind.ORDER, Kind.PAYMENT), _vospay_read, _vospay_confirm),
-    "enkash": Applier("EnKash", (Kind.ORDER,), _enkash_read, _enkash_confirm),
+    "enkash": Applier("EnKash", (Kind.ORDER,), _enkash_read, _enkash_confirm, also=_enkash_also),
 }
 
 

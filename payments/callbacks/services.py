@@ -204,6 +204,8 @@ def _apply(event: WebhookEvent, applier: Applier, confirmed: Confirmation, found
         actor=f"{applier.label} callback #{event.pk}", raw_status=confirmed.raw_status, from_provider=True,
         fields=fields, note=f"{applier.label} callback, confirmed by its status call: {confirmed.raw_status}.",
     )
+    if applier.also is not None:
+        applier.also(found, confirmed, f"{applier.label} callback #{event.pk}")
     ref = found.reference
     if result.changed:
         return Verdict(Processing.PROCESSED, f"applied to {ref}: {before} → {to_status}", trusted=True)

@@ -27,6 +27,10 @@ from payments.services.common import Actor
 Refunder = Callable[..., Transaction]
 REFUNDERS: dict[str, Refunder] = {}
 
+# Providers whose refunders take any amount up to what is left (several refunds per
+# payment); the others refund the whole payment only.
+PARTIAL_REFUNDS = {"enkash"}
+
 # A refund in one of these still holds (or may hold) its share of the payment.
 HOLDING = (Status.PENDING, Status.SUCCEEDED, Status.UNKNOWN)
 
@@ -58,13 +62,15 @@ def can_refund(payment: Transaction) -> bool:
 
 
 def refund_create(
-    *, payment: Transaction, amount: Decimal | None, actor: Actor, idempotency_token: str | None = None
+    *, payment: Transaction, amount: Decimal | None, actor: Actor, idempotency_token: str | None = None,
+    **options,
 ) -> Transaction:
-    """Refund ``amount`` of ``payment`` (None: all that is left) through its provider."""
+    """Refund ``amount`` of ``payment`` (None: all that is left) through its provider.
+    ``options`` go to the refunder as they are (EnKash: ``remarks``, ``on_created``)."""
     fn = _refunders().get(payment.provider)
     if fn is None or payment.kind != Kind.PAYMENT:
         raise ValidationError("This payment cannot be refunded from Paydesk.", code="not_refundable")
-    return fn(payment=payment, amount=amount, actor=actor, idempotency_token=idempotency_token)
+    return fn(payment=payment, amount=amount, actor=actor, idempotency_token=idempotency_token, **options)
 
 
 def _refunders() -> dict[str, Refunder]:

@@ -116,20 +116,26 @@ class EnKashClient(ProviderClient):
         session: requests.Session | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        token_store: tokens.TokenStore | None = None,
     ) -> None:
         super().__init__(base_url=base_url, session=session, timeouts=timeouts, retry=retry)
         self.access_key = access_key
         self._secret_key = secret_key
         self.add_secrets(access_key, secret_key)
-        self._tokens = tokens.slot_for(self.session, self.base_url, access_key, secret_key)
+        # Paydesk hands in a store shared by every process; without one, the token is
+        # cached on the session (tokens.py).
+        self._tokens = token_store or tokens.slot_for(self.session, self.base_url, access_key, secret_key)
+        self._sent_token: AuthorizationToken | None = None
 
     # -- authentication -----------------------------------------------------------------
     def authorization_token(self, *, renew: bool = False) -> AuthorizationToken:
         """The cached session token, fetched anew when missing, near expiry or ``renew``."""
-        with self._tokens.lock:
-            if renew or not self._tokens.fresh():
-                self._tokens.keep(self._issue_token())
-            return self._tokens.token
+        return self._tokens.obtain(self._issue_token, renew=renew)
+
+    def renew_token_if_expiring(self, *, within: float) -> AuthorizationToken:
+        """The token, renewed first if it would expire in the next ``within`` seconds
+        (the periodic renewal: no call in flight ever meets an expired token)."""
+        return self._tokens.obtain(self._issue_token, within=within)
 
     def _issue_token(self) -> AuthorizationToken:
         reply = self._request(
@@ -145,6 +151,7 @@ class EnKashClient(ProviderClient):
         if operation == TOKEN_OPERATION:
             return {}
         token = self.authorization_token()
+        self._sent_token = token
         # Scrubbed from this client's lines only: a token lives half an hour, unlike the
         # credentials kept in the process-wide registry.
         if token.token not in self._secrets:
@@ -391,7 +398,7 @@ class EnKashClient(ProviderClient):
         """One authenticated call: on a rejected token, renew it and send once more."""
         documented = self._specs(operation, DOCUMENTED[operation] + AUTH_STATUSES, moves_money=moves_money)
         for last_try in (False, True):
-            token = self._tokens.token
+            self._sent_token = None
             try:
                 reply = self._request(
                     method, path, operation=operation, documented=documented, moves_money=moves_money, **kwargs
@@ -401,7 +408,7 @@ class EnKashClient(ProviderClient):
             except errors.ProviderAuthenticationError as e:
                 if last_try or e.code != "token_rejected":
                     raise
-                self._tokens.forget(token if token is not None else self._tokens.token)
+                self._tokens.forget(self._sent_token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _check_envelope(self, reply: Reply, operation: str, moves_money: bool) -> None:

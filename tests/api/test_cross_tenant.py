@@ -55,9 +55,20 @@ def _enkash_qr_customer(merchant):
 
     return QrCustomer.objects.create(merchant=merchant, connection=ConnectionFactory(merchant=merchant,
                                      provider="enkash"), external_id="EKC1", name="Theirs")
+def _enkash_order(merchant):
+    from decimal import Decimal
+
+    from payments.models import Transaction
+
+    connection = ConnectionFactory(merchant=merchant, provider="enkash")
+    return Transaction.objects.create(merchant=merchant, connection=connection, provider="enkash", kind="order",
+                                      amount=Decimal("10.00"), currency="INR", external_id="PDTHEIRS")
 
 
 ROUTE_RECORDS = {
+    "api:order-detail": _enkash_order,
+    "api:order-check-status": _enkash_order,
+    "api:order-payment-detail": _enkash_order,
     "api:iban-balances": _iban,
     "api:transaction-detail": _transaction,
     "api:payout-detail": _transaction,

@@ -120,11 +120,16 @@ def test_the_periodic_search_records_a_run_and_backs_off_when_enkash_fails(enkas
     assert settlements().count() == 2  # nothing lost
 
 
-def test_the_scheduled_task_fans_out_per_connection(enkash, sandbox, settings):
+def test_the_scheduled_task_fans_out_per_connection(enkash, sandbox):
+    from config.celery import app
     from payments import tasks
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    assert tasks.enkash_settlements_search_all.apply().get() == 1
+    # On the app's own conf: a settings override is not seen once Celery has read its config.
+    app.conf.task_always_eager = True
+    try:
+        assert tasks.enkash_settlements_search_all.apply().get() == 1
+    finally:
+        app.conf.task_always_eager = False
     assert SyncRun.objects.filter(task="settlements", connection=enkash).count() == 1
     assert settlements().count() == 2
 
