@@ -38,7 +38,7 @@ class ServiceErrorsMixin:
 
 class CardFields(forms.Form):
     card_number = forms.CharField(label="Card number", max_length=23, required=False,
-                                  widget=_SecretDigits(placeholder="4000 0000 0000 0002"))
+                                  widget=_SecretDigits(placeholder="13 to 19 digits"))
     card_expiry = forms.CharField(label="Expiry (MM/YY)", max_length=7, required=False,
                                   widget=forms.TextInput(attrs={"placeholder": "05/29", "autocomplete": "off"}))
     card_cvv = forms.CharField(label="CVV", max_length=4, required=False, widget=_SecretDigits(size=4))
@@ -72,12 +72,19 @@ class CustomerForm(ServiceErrorsMixin, CustomerDetailsFields, CardFields, BankFi
 
     def __init__(self, *args, connections, **kwargs):
         super().__init__(*args, **kwargs)
+        self.connections = connections
         self.fields["connection"].queryset = connections
+        self.fields["connection"].required = connections.count() > 1
         if connections.count() < 2:
             self.fields["connection"].widget = forms.HiddenInput()
             first = connections.first()
             if first is not None:
                 self.fields["connection"].initial = first.pk
+
+
+    def clean_connection(self):
+        # With one connection the field is hidden and may be left out: it is that one.
+        return self.cleaned_data.get("connection") or self.connections.first()
 
 
 class CustomerEditForm(ServiceErrorsMixin, CustomerDetailsFields):

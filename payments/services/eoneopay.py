@@ -137,7 +137,7 @@ def bank_checked(name: str, number: str, branch: str, *, prefix: str = "bank") -
     return BankInput(name.strip(), number, branch)
 
 
-def _details_checked(name: str, email: str, address: str) -> dict:
+def details_checked(name: str, email: str, address: str) -> dict:
     errors = {}
     name, email, address = (name or "").strip(), (email or "").strip(), (address or "").strip()
     if not name:
@@ -167,7 +167,7 @@ def customer_create(
     cards: list[CardInput] = (), bank_accounts: list[BankInput] = (),
 ) -> EoneoPayCustomer:
     """Create the customer at EoneoPay (cards tokenised there) and keep what came back."""
-    details = _details_checked(name, email, address)
+    details = details_checked(name, email, address)
     client = _client(connection)
     try:
         found = client.customer_create(
@@ -227,7 +227,7 @@ def customer_update(
     record is read back first and sent whole, with the changes."""
     if customer.is_deleted:
         raise EoneoPayError("This customer was deleted at EoneoPay.")
-    details = _details_checked(customer.name if name is None else name,
+    details = details_checked(customer.name if name is None else name,
                                customer.email if email is None else email,
                                customer.address if address is None else address)
     client = _client(customer.connection)

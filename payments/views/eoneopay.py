@@ -80,10 +80,11 @@ def customer_new(request):
     form = CustomerForm(request.POST or None, connections=connections)
     if request.method == "POST" and form.is_valid():
         try:
+            cards, banks = _checked_all(form)
             customer = service.customer_create(
                 connection=form.cleaned_data["connection"], actor=Actor.for_user(request.user),
                 name=form.cleaned_data["name"], email=form.cleaned_data["email"],
-                address=form.cleaned_data["address"], cards=_cards_of(form), bank_accounts=_banks_of(form),
+                address=form.cleaned_data["address"], cards=cards, bank_accounts=banks,
             )
         except ValidationError as e:
             form.apply(e)
@@ -94,6 +95,23 @@ def customer_new(request):
             return redirect("payments:eoneopay-customer-detail", pk=customer.pk)
     return render(request, "payments/eoneopay/customer_form.html", {"form": form},
                   status=400 if form.is_bound else 200)
+
+
+def _checked_all(form) -> tuple[list, list]:
+    """The card and bank account, every field's error at once."""
+    errors: dict = {}
+    results = []
+    checks = (lambda: service.details_checked(form.cleaned_data["name"], form.cleaned_data["email"],
+                                              form.cleaned_data["address"]),
+              lambda: _cards_of(form), lambda: _banks_of(form))
+    for check in checks:
+        try:
+            results.append(check())
+        except ValidationError as e:
+            errors.update(e.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return results[1], results[2]
 
 
 def _cards_of(form) -> list:
