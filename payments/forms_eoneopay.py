@@ -1,9 +1,9 @@
 """Forms of the EoneoPay desk and the payments pages. They only parse and show errors;
 the rules live in ``payments.services.eoneopay`` and ``payments.services.refunds``.
 
-Card number and CVV fields never render the value they were given
-(``render_value=False``): after an error the person types them again, and a card
-number never travels back in a page."""
+Card number, CVV and bank account number fields never render the value they were
+given: after an error the person types them again, and none of them travels back in
+a page."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ class _SecretDigits(forms.PasswordInput):
     def __init__(self, **attrs):
         super().__init__(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false", **attrs},
                          render_value=False)
+
+
+class _UnechoedText(forms.TextInput):
+    """Shown as typed, but never rendered back after an error (a bank account number)."""
+
+    def format_value(self, value):
+        return None
 
 
 class ConnectionField(forms.ModelChoiceField):
@@ -52,7 +59,7 @@ class BankFields(forms.Form):
     bank_branch = forms.CharField(label="BSB", max_length=7, required=False,
                                   widget=forms.TextInput(attrs={"placeholder": "012-003", "inputmode": "numeric"}))
     bank_number = forms.CharField(label="Account number", max_length=12, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+                                  widget=_UnechoedText(attrs={"autocomplete": "off", "inputmode": "numeric"}))
 
     def has_bank(self) -> bool:
         return any((self.cleaned_data.get(f) or "").strip() for f in ("bank_name", "bank_branch", "bank_number"))
@@ -60,7 +67,7 @@ class BankFields(forms.Form):
 
 class CustomerDetailsFields(forms.Form):
     name = forms.CharField(max_length=200)
-    email = forms.CharField(max_length=254, required=False)
+    email = forms.CharField(max_length=254)
     address = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -110,7 +110,7 @@ class CustomerCreateInputSerializer(serializers.Serializer):
     connection = serializers.IntegerField(required=False,
                                           help_text="The EoneoPay connection's id; required when there are two")
     name = serializers.CharField(max_length=200)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254)
     address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     cards = CardInputSerializer(many=True, required=False, default=list)
     bank_accounts = BankAccountInputSerializer(many=True, required=False, default=list)

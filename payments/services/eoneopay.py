@@ -144,11 +144,10 @@ def details_checked(name: str, email: str, address: str) -> dict:
         errors["name"] = "Enter the customer's name."
     elif len(name) > 200:
         errors["name"] = "Keep the name under 200 characters."
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = "Enter a valid email address."
+    try:  # EoneoPay requires one
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter the customer's email address, e.g. ann@example.com."
     if len(address) > 500:
         errors["address"] = "Keep the address under 500 characters."
     if errors:
