@@ -146,3 +146,22 @@ def test_charge_input_is_checked(eoneopay, sandbox):
         charge(eoneopay, card, amount="12,5", currency="USD", reference="")
     assert set(caught.value.message_dict) == {"amount", "currency", "reference"}
     assert not Transaction.objects.exists()
+
+
+def test_a_test_key_never_reaches_a_live_connection(sandbox, merchant):
+    from payments.models import EoneoPayApiKey
+    from tests.factories import ConnectionFactory
+    from tests.helpers import fast_client
+
+    # A live connection whose admin key turns out to make test keys (a misconfiguration).
+    live = ConnectionFactory(merchant=merchant, provider="eoneopay", mode="live",
+                             base_url=sandbox.base_url("eoneopay"), credentials=dict(testdata.DEMO_CREDENTIALS))
+    with pytest.raises(service.EoneoPayError) as caught:
+        service.api_key_create(connection=live, actor=system())
+    assert "test key for this live connection" in caught.value.message and "revoked" in caught.value.message
+    assert not EoneoPayApiKey.objects.exists()
+    assert requests_to(sandbox, "eoneopay", "/apikeys") == 1
+    revoked = [r for r in sandbox.sandbox("eoneopay").received if r.method == "DELETE"]
+    assert len(revoked) == 1  # the stray key was revoked at once
+    key = revoked[0].path.rsplit("/", 1)[-1]
+    assert fast_client(sandbox, "eoneopay").api_key_get(api_key=key).status == "revoked"
