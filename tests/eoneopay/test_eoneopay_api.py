@@ -147,3 +147,28 @@ def test_the_schema_documents_the_new_operations(db):
            if isinstance(op, dict)}
     assert {"customers_list", "customers_create", "customers_update", "customers_destroy", "payments_list",
             "payments_create", "payments_retrieve", "payments_refund"} <= ops
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "viewer"])
+def test_every_endpoint_for_every_role(role, eoneopay, sandbox):
+    customer = make_customer(eoneopay)
+    payment = charge(eoneopay, customer.cards.get())
+    client = session_client(eoneopay.merchant, role)
+    for path in ("/api/v1/customers/", f"/api/v1/customers/{customer.pk}/", "/api/v1/payments/",
+                 f"/api/v1/payments/{payment.pk}/"):
+        assert client.get(path).status_code == 200, path
+    writes = [
+        lambda: post(client, "/api/v1/customers/", NEW),
+        lambda: client.patch(f"/api/v1/customers/{customer.pk}/", json.dumps({"name": "X Y"}),
+                             content_type="application/json"),
+        lambda: post(client, "/api/v1/payments/", {"card": customer.cards.get().pk, "amount": "3.00",
+                                                   "reference": role}, f"k-{role}"),
+        lambda: post(client, f"/api/v1/payments/{payment.pk}/refund/", {}, f"r-{role}"),
+        lambda: client.delete(f"/api/v1/customers/{customer.pk}/"),
+    ]
+    for write in writes:
+        response = write()
+        if role == "viewer":
+            assert_error(response, 403, "permission_denied")
+        else:
+            assert response.status_code in (200, 201), response.content

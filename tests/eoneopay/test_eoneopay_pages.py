@@ -203,3 +203,34 @@ def test_pages_without_a_connection_say_so(merchant, members):
     assert "Connect EoneoPay first" in manager.get("/dashboard/eoneopay/charge/").content.decode()
     assert "No EoneoPay connection yet" in manager.get("/dashboard/eoneopay/customers/").content.decode()
     assert "No payments yet" in manager.get("/dashboard/payments/").content.decode()
+
+
+@pytest.mark.parametrize("role", ["owner", "manager", "viewer"])
+def test_every_page_for_every_role(role, eoneopay, sandbox, members):
+    customer = make_customer(eoneopay)
+    card = customer.cards.get()
+    payment = charge(eoneopay, card)
+    client = client_for(members[role])
+    reads = ["/dashboard/payments/", f"/dashboard/payments/{payment.pk}/", "/dashboard/payments/export.csv",
+             "/dashboard/eoneopay/customers/", f"/dashboard/eoneopay/customers/{customer.pk}/",
+             "/dashboard/eoneopay/customers/export.csv"]
+    managing = ["/dashboard/eoneopay/customers/new/", "/dashboard/eoneopay/charge/",
+                f"/dashboard/eoneopay/customers/{customer.pk}/edit/"]
+    owning = [f"/dashboard/eoneopay/connections/{eoneopay.pk}/api-keys/"]
+    for path in reads:
+        assert client.get(path).status_code == 200, path
+    for path in managing:
+        assert client.get(path).status_code == (403 if role == "viewer" else 200), path
+    for path in owning:
+        assert client.get(path).status_code == (200 if role == "owner" else 403), path
+    posts = {f"/dashboard/eoneopay/customers/{customer.pk}/cards/": "manager",
+             f"/dashboard/eoneopay/customers/{customer.pk}/bank-accounts/": "manager",
+             f"/dashboard/eoneopay/customers/{customer.pk}/cards/{card.pk}/remove/": "manager",
+             "/dashboard/eoneopay/customers/import/": "manager",
+             f"/dashboard/eoneopay/connections/{eoneopay.pk}/api-keys/new/": "owner"}
+    rank = {"viewer": 0, "manager": 1, "owner": 2}
+    for path, needed in posts.items():
+        status = client.post(path, {}).status_code
+        assert (status == 403) == (rank[role] < rank[needed]), (path, status)
+    nav = client.get("/dashboard/payments/").content.decode()
+    assert ("Charge a card" in nav) == (role != "viewer") and "Customers" in nav
