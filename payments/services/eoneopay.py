@@ -173,9 +173,27 @@ def customer_create(
             **details, cards=[NewCard(c.number, c.expiry_date, c.cvv) for c in cards],
             bank_accounts=[BankAccount(b.name, b.number, b.branch) for b in bank_accounts],
         )
-    except ProviderError as e:
+    except ProviderRejected as e:
         raise EoneoPayError(_sentence("EoneoPay did not create the customer", e), error=e) from None
+    except ProviderError as e:
+        # The answer may be lost after EoneoPay made the customer (a create is never re-sent):
+        # look for it before saying it failed, so that a retry does not make a second one.
+        found = _recover_created(client, connection, details)
+        if found is None:
+            raise EoneoPayError(_sentence("EoneoPay did not confirm the customer", e)
+                                + " Check the customer list before trying again.", error=e) from None
     return _store(connection, found, created_by=actor.user_or_none)
+
+
+def _recover_created(client, connection: ProviderConnection, details: dict):
+    """The one customer EoneoPay has with these details that Paydesk does not know yet."""
+    try:
+        listed = client.customer_list()
+    except ProviderError:
+        return None
+    known = set(EoneoPayCustomer.objects.filter(connection=connection).values_list("external_id", flat=True))
+    matches = [c for c in listed if c.id not in known and c.email == details["email"] and c.name == details["name"]]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _store(connection: ProviderConnection, found, *, created_by=None) -> EoneoPayCustomer:

@@ -165,3 +165,18 @@ def test_a_test_key_never_reaches_a_live_connection(sandbox, merchant):
     assert len(revoked) == 1  # the stray key was revoked at once
     key = revoked[0].path.rsplit("/", 1)[-1]
     assert fast_client(sandbox, "eoneopay").api_key_get(api_key=key).status == "revoked"
+
+
+def test_a_customer_whose_create_answer_is_lost_is_found_not_made_twice(eoneopay, sandbox):
+    arm_fault(sandbox, "eoneopay", "customer_create", "timeout", delay=3.0)
+    customer = make_customer(eoneopay, email="lost@example.test")
+    assert customer.external_id.startswith("cus_") and customer.cards.count() == 1
+    assert requests_to(sandbox, "eoneopay", "/customers") == 2  # the create, sent once, then the list
+
+
+def test_a_customer_create_that_never_arrived_says_so(eoneopay, sandbox):
+    arm_fault(sandbox, "eoneopay", "customer_create", "timeout", delay=3.0, act=False)
+    with pytest.raises(service.EoneoPayError) as caught:
+        make_customer(eoneopay, email="never@example.test")
+    assert "Check the customer list" in caught.value.message
+    assert not EoneoPayCustomer.objects.exists()
