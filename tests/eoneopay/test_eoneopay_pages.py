@@ -127,8 +127,11 @@ def test_a_charge_that_times_out_shows_unknown_and_needs_attention(eoneopay, san
                         follow=True)
     html = sent.content.decode()
     assert 'data-testid="unknown-banner"' in html and "will not be sent again" in html
-    assert Transaction.objects.get().status == Status.UNKNOWN
+    payment = Transaction.objects.get()
+    assert payment.status == Status.UNKNOWN
     assert requests_to(sandbox, "eoneopay", "/payments") == 1
+    home = manager.get("/dashboard/").content.decode()
+    assert f'data-testid="attention-{payment.reference}"' in home and "no status call" in home
 
 
 def test_payment_list_filters_search_and_export(eoneopay, sandbox, members):
