@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -32,7 +33,7 @@ from accounts.models import Role
 from config.api import CursorPage, error_body, error_responses, provider_error_status
 from payments.api.serializers import AmountField, EventOutputSerializer, TransactionOutputSerializer
 from payments.api.views import IDEMPOTENCY_HEADER, actor_of, idempotent, non_atomic
-from payments.models import EoneoPayCustomer, Status
+from payments.models import EoneoPayCustomer, Kind, Status
 from payments.selectors_eoneopay import (
     card_get,
     customer_filter,
@@ -151,13 +152,21 @@ class PaymentOutputSerializer(TransactionOutputSerializer):
         return PaymentCardSerializer(detail).data if detail else None
 
     def get_refunded_amount(self, tx) -> str:
-        return _money(refunds.refunded_amount(tx), tx.currency)
+        return _money(_refunded(tx), tx.currency)
 
     def get_refundable_amount(self, tx) -> str:
-        return _money(refunds.refundable_amount(tx) if refunds.can_refund(tx) else 0, tx.currency)
+        left = tx.amount - _refunded(tx)
+        open_to_refund = tx.status == Status.SUCCEEDED and refunds.has_refunder(tx.provider) and left > 0
+        return _money(left if open_to_refund else 0, tx.currency)
 
     def get_needs_attention(self, tx) -> str:
         return tx.attention_reason if tx.needs_attention_since else ""
+
+
+def _refunded(tx) -> Decimal:
+    """The list annotates it (one query per page); a single payment asks."""
+    total = getattr(tx, "refunded_total", None)
+    return (total or Decimal(0)) if hasattr(tx, "refunded_total") else refunds.refunded_amount(tx)
 
 
 def _money(value, currency: str) -> str:
@@ -364,7 +373,9 @@ class PaymentListApi(APIView):
         if not found.is_valid():
             raise exceptions.ValidationError(found.errors)
         paginator = PaymentCursor()
-        page = paginator.paginate_queryset(found.qs, request, view=self)
+        held = Q(children__kind=Kind.REFUND, children__status__in=refunds.HOLDING)
+        queryset = found.qs.annotate(refunded_total=Sum("children__amount", filter=held))
+        page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(PaymentOutputSerializer(page, many=True).data)
 
     @extend_schema(

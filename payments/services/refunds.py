@@ -63,6 +63,10 @@ def can_refund(payment: Transaction) -> bool:
             and payment.provider in _refunders() and refundable_amount(payment) > 0)
 
 
+def has_refunder(provider: str) -> bool:
+    return provider in _refunders()
+
+
 def refunds_partial(provider: str) -> bool:
     """Whether a refund of ``provider``'s payments may be for less than what is left."""
     _refunders()

@@ -98,6 +98,8 @@ def test_charge_is_idempotent_and_refund_in_full(eoneopay, sandbox):
     assert [r["status"] for r in detail["refunds"]] == ["succeeded"]
     assert detail["events"][-1]["to_status"] == "refunded"
     assert_error(post(manager, f"/api/v1/payments/{pk}/refund/", {}, "refund-2"), 400, "invalid")
+    row = manager.get("/api/v1/payments/").json()["results"][0]
+    assert (row["refunded_amount"], row["refundable_amount"]) == ("742.00", "0.00")
 
 
 def test_a_declined_charge_is_422_and_stored(eoneopay, sandbox):
@@ -172,3 +174,14 @@ def test_every_endpoint_for_every_role(role, eoneopay, sandbox):
             assert_error(response, 403, "permission_denied")
         else:
             assert response.status_code in (200, 201), response.content
+
+
+def test_the_payment_list_costs_the_same_queries_for_more_rows(eoneopay, sandbox, django_assert_max_num_queries):
+    card = make_customer(eoneopay).cards.get()
+    for n in range(6):
+        charge(eoneopay, card, amount=f"{n + 1}.00", reference=f"R{n}")
+    viewer = session_client(eoneopay.merchant, Role.VIEWER)
+    viewer.get("/api/v1/payments/")  # warm the session
+    with django_assert_max_num_queries(8):
+        rows = viewer.get("/api/v1/payments/").json()["results"]
+    assert len(rows) == 6 and rows[0]["refundable_amount"] == "6.00"
