@@ -185,3 +185,14 @@ def test_the_payment_list_costs_the_same_queries_for_more_rows(eoneopay, sandbox
     with django_assert_max_num_queries(8):
         rows = viewer.get("/api/v1/payments/").json()["results"]
     assert len(rows) == 6 and rows[0]["refundable_amount"] == "6.00"
+
+
+def test_another_merchants_card_cannot_be_charged(eoneopay, sandbox):
+    from tests.eoneopay.support import card_record
+    from tests.factories import MerchantFactory
+
+    theirs = card_record(MerchantFactory())
+    manager = key_client(eoneopay.merchant, Role.MANAGER)
+    refused = post(manager, "/api/v1/payments/", {"card": theirs.pk, "amount": "5.00", "reference": "x"}, "x-1")
+    assert "card" in assert_error(refused, 400, "invalid")["fields"]
+    assert requests_to(sandbox, "eoneopay", "/payments") == 0 and not Transaction.objects.exists()
