@@ -38,7 +38,13 @@ from payments.selectors_eoneopay import (
 )
 from payments.services import eoneopay as service
 from payments.services.common import Actor
-from payments.services.idempotency import form_token_bind, form_token_claim, form_token_issue, form_token_link
+from payments.services.idempotency import (
+    form_token_bind,
+    form_token_claim,
+    form_token_issue,
+    form_token_link,
+    form_token_release,
+)
 from payments.views.transactions import csv_cell
 from providers.selectors import connection_get
 
@@ -306,10 +312,15 @@ def charge_new(request):
             return redirect("payments:payment-list")
         messages.error(request, "This charge form has expired. Please enter the charge again.")
         return redirect("payments:eoneopay-charge")
-    payment = service.payment_charge(
-        connection=card.customer.connection, actor=Actor.for_user(request.user), card=card,
-        on_created=lambda tx: form_token_link(claim=claim, transaction_obj=tx), **fields,
-    )
+    try:
+        payment = service.payment_charge(
+            connection=card.customer.connection, actor=Actor.for_user(request.user), card=card,
+            on_created=lambda tx: form_token_link(claim=claim, transaction_obj=tx), **fields,
+        )
+    except ValidationError as e:  # the card went away in between: nothing sent, token given back
+        form_token_release(claim=claim)
+        form.apply(e)
+        return _charge_form(request, form, cards, status=400)
     say_outcome(request, payment, "charge")
     return redirect("payments:payment-detail", pk=payment.pk)
 

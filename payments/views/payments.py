@@ -29,7 +29,13 @@ from payments.selectors_eoneopay import (
 )
 from payments.services import refunds
 from payments.services.common import Actor
-from payments.services.idempotency import form_token_bind, form_token_claim, form_token_issue, form_token_link
+from payments.services.idempotency import (
+    form_token_bind,
+    form_token_claim,
+    form_token_issue,
+    form_token_link,
+    form_token_release,
+)
 from payments.views.eoneopay import csv_response, filter_query, say_outcome
 
 REFUND_SCOPE = "form:refund"
@@ -98,10 +104,9 @@ def payment_refund(request, pk: int):
     try:
         refund = refunds.refund_create(payment=payment, amount=amount, actor=Actor.for_user(request.user),
                                        idempotency_token=token)
-    except ValidationError as e:
-        form = RefundForm(partial=partial, initial={
-            "token": form_token_issue(merchant=request.merchant, scope=REFUND_SCOPE), "amount": amount or ""})
-        form.is_bound = False
+    except ValidationError as e:  # refused before anything was sent: the token is given back
+        form_token_release(claim=claim)
+        form = RefundForm(partial=partial, initial={"token": token, "amount": amount or ""})
         _errors_on(form, e)
         return payment_detail(request, pk, form=form, status=400)
     form_token_link(claim=claim, transaction_obj=refund)
