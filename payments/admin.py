@@ -291,3 +291,49 @@ class EnKashRefundDetailAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # The requestId is what makes a repeat harmless at EnKash: it must stay known.
         return False
+
+
+
+# -- EoneoPay (customers with masked cards, card payments, API keys made from Paydesk) ----------
+from payments.models import EoneoPayApiKey, EoneoPayBankAccount, EoneoPayCard, EoneoPayCustomer  # noqa: E402
+
+
+class EoneoPayCardInline(ReadOnlyInline):
+    model = EoneoPayCard
+    fields = ("masked_pan", "description", "expiry_date", "created_at", "removed_at")  # never the token
+    readonly_fields = fields
+
+
+class EoneoPayBankAccountInline(ReadOnlyInline):
+    model = EoneoPayBankAccount
+    fields = ("name", "branch", "masked_number")
+    readonly_fields = fields
+
+
+@admin.register(EoneoPayCustomer)
+class EoneoPayCustomerAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "external_id", "merchant", "connection", "created_at", "deleted_at")
+    list_filter = ("connection__mode",)
+    search_fields = ("name", "email", "external_id", "merchant__name")
+    readonly_fields = ("merchant", "connection", "external_id", "created_by", "created_at", "updated_at",
+                       "deleted_at")
+    inlines = [EoneoPayCardInline, EoneoPayBankAccountInline]
+    list_select_related = ("merchant", "connection")
+
+    def has_add_permission(self, request):
+        return False  # customers are made at EoneoPay, from the desk or the API
+
+
+@admin.register(EoneoPayApiKey)
+class EoneoPayApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("hint", "mode", "status", "merchant", "connection", "created_at", "revoked_at")
+    list_filter = ("mode", "status")
+    fields = ("hint", "mode", "status", "raw_status", "permissions", "merchant", "connection", "created_by",
+              "created_at", "checked_at", "revoked_at")  # the encrypted key is not shown
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

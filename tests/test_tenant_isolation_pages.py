@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from payments.models import IbanAccount, Kind, Transaction
+from tests.eoneopay import support as eoneopay_records
 from tests.factories import ConnectionFactory, MembershipFactory, MerchantFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,21 @@ RECORD_MAKERS = {
     "payments:enkash-order-check": {"pk": enkash_order},
     "payments:enkash-order-pay": {"pk": enkash_order},
     "payments:enkash-payment-refund": {"pk": lambda merchant: enkash_order(merchant, Kind.PAYMENT)},
+    # EoneoPay desk and the payments pages (tests/eoneopay/support.py).
+    "payments:payment-detail": {"pk": lambda m: eoneopay_records.payment_record(m).pk},
+    "payments:payment-refund": {"pk": lambda m: eoneopay_records.payment_record(m).pk},
+    **{name: {"pk": lambda m: eoneopay_records.customer_record(m).pk} for name in (
+        "payments:eoneopay-customer-detail", "payments:eoneopay-customer-edit", "payments:eoneopay-customer-delete",
+        "payments:eoneopay-card-add", "payments:eoneopay-bank-add")},
+    "payments:eoneopay-card-remove": {"pk": lambda m: eoneopay_records.customer_record(m).pk,
+                                      "card_pk": lambda m: eoneopay_records.card_record(m).pk},
+    "payments:eoneopay-bank-remove": {"pk": lambda m: eoneopay_records.customer_record(m).pk,
+                                      "bank_pk": lambda m: eoneopay_records.bank_record(m).pk},
+    "payments:eoneopay-api-keys": {"connection_pk": lambda m: eoneopay_records.eoneopay_connection_record(m).pk},
+    "payments:eoneopay-api-key-create": {
+        "connection_pk": lambda m: eoneopay_records.eoneopay_connection_record(m).pk},
+    "payments:eoneopay-api-key-check": {"pk": lambda m: eoneopay_records.api_key_record(m).pk},
+    "payments:eoneopay-api-key-revoke": {"pk": lambda m: eoneopay_records.api_key_record(m).pk},
 }
 # Kwargs that pick no merchant-scoped record (a provider name, a callback token).
 NOT_RECORDS = {"provider", "token"}

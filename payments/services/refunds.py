@@ -26,20 +26,24 @@ from payments.services.common import Actor
 
 Refunder = Callable[..., Transaction]
 REFUNDERS: dict[str, Refunder] = {}
-
 # Providers whose refunders take any amount up to what is left (several refunds per
-# payment); the others refund the whole payment only.
-PARTIAL_REFUNDS = {"enkash"}
+# payment; pages show the amount field); the others refund the whole payment only.
+# Filled by ``refunder(..., partial=...)``.
+PARTIAL_REFUNDS: set[str] = set()
 
 # A refund in one of these still holds (or may hold) its share of the payment.
 HOLDING = (Status.PENDING, Status.SUCCEEDED, Status.UNKNOWN)
 
 
-def refunder(provider: str) -> Callable[[Refunder], Refunder]:
+def refunder(provider: str, *, partial: bool = True) -> Callable[[Refunder], Refunder]:
+    """Register ``provider``'s refunder; ``partial=False`` for full-only refunds (EoneoPay)."""
+
     def register(fn: Refunder) -> Refunder:
         if provider in REFUNDERS:
             raise RuntimeError(f"two refunders for {provider}")
         REFUNDERS[provider] = fn
+        if partial:
+            PARTIAL_REFUNDS.add(provider)
         return fn
 
     return register
@@ -59,6 +63,16 @@ def refundable_amount(payment: Transaction) -> Decimal:
 def can_refund(payment: Transaction) -> bool:
     return (payment.kind == Kind.PAYMENT and payment.status == Status.SUCCEEDED
             and payment.provider in _refunders() and refundable_amount(payment) > 0)
+
+
+def has_refunder(provider: str) -> bool:
+    return provider in _refunders()
+
+
+def refunds_partial(provider: str) -> bool:
+    """Whether a refund of ``provider``'s payments may be for less than what is left."""
+    _refunders()
+    return provider in PARTIAL_REFUNDS
 
 
 def refund_create(

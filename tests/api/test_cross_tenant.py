@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Role
 from tests.api.conftest import assert_error, key_client, session_client, webhook_event
+from tests.eoneopay import support as eoneopay_records
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,10 @@ ROUTE_RECORDS = {
     "api:qr-code-detail": _enkash_qr_code,
     "api:qr-code-cancel": _enkash_qr_code,
     "api:qr-customer-detail": _enkash_qr_customer,
+    # EoneoPay customers and the payments resource (tests/eoneopay/support.py).
+    "api:customer-detail": eoneopay_records.customer_record,
+    "api:payment-detail": eoneopay_records.payment_record,
+    "api:payment-refund": eoneopay_records.payment_record,
 }
 
 
