@@ -61,9 +61,13 @@ def _enigmapay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
     return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount)
 
 
-# -- Vospay: notify, confirmed by verify-transaction. Paydesk records no Vospay
-# transactions yet (the installment checkout comes next), so today every notify finds
-# nothing and is ignored as an unknown transaction. ---------------------------------
+# -- Vospay: notify, confirmed by verify-transaction ---------------------------------------
+# The notify names the transaction (found by its Vospay transaction ID among the
+# connection's orders) and the contract's new status word. verify-transaction answers
+# only Valid / Invalid: "Valid" proves that this transaction ID, order ID (Paydesk's
+# reference, which Vospay only knows from the order's own checkout) and gross amount
+# were finalized, and then the notify's contract status is taken as Vospay's; "Invalid"
+# confirms nothing, so a forged or stale notify changes nothing and says so.
 def _vospay_read(raw: bytes) -> Claim:
     found = parse_vospay_notify(raw)
     return Claim(external_id=found.transaction_id, status=found.status, raw_status=found.raw_status,
@@ -71,11 +75,12 @@ def _vospay_read(raw: bytes) -> Claim:
 
 
 def _vospay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
-    """verify-transaction checks the ids *and* the amount: "Valid" confirms both."""
     found = client.verify_transaction(transaction_id=claim.external_id, order_id=claim.order_id,
                                       gross_amount=claim.amount)
-    return Confirmation(status=found.status, raw_status=found.raw_status,
-                        amount=claim.amount if found.valid else None)
+    if not found.valid:
+        return Confirmation(status="unconfirmed", raw_status="Invalid (not a finalized purchase with these details)",
+                            amount=None)
+    return Confirmation(status=claim.status, raw_status=claim.raw_status, amount=claim.amount)
 
 
 # -- EnKash: order notify, confirmed by order status (no EnKash orders in Paydesk yet) --
@@ -92,7 +97,7 @@ def _enkash_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
 
 APPLIERS: dict[str, Applier] = {
     "enigmapay": Applier("EnigmaPay", (Kind.PAYOUT, Kind.PAYMENT_LINK), _enigmapay_read, _enigmapay_confirm),
-    "vospay": Applier("Vospay", (Kind.ORDER, Kind.PAYMENT), _vospay_read, _vospay_confirm),
+    "vospay": Applier("Vospay", (Kind.ORDER,), _vospay_read, _vospay_confirm),
     "enkash": Applier("EnKash", (Kind.ORDER,), _enkash_read, _enkash_confirm),
 }
 
