@@ -66,8 +66,13 @@ def _enigmapay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
 # connection's orders) and the contract's new status word. verify-transaction answers
 # only Valid / Invalid: "Valid" proves that this transaction ID, order ID (Paydesk's
 # reference, which Vospay only knows from the order's own checkout) and gross amount
-# were finalized, and then the notify's contract status is taken as Vospay's; "Invalid"
-# confirms nothing, so a forged or stale notify changes nothing and says so.
+# were finalized and stand. So it bears out a contract that stands (Pending, Approved,
+# Edited, Fulfilled, Settled) and nothing else: a Cancelled or Refund notify is not
+# confirmed by a "Valid" (the answer is shown as Vospay's, and a person looks), and
+# "Invalid" confirms nothing. A forged or stale notify changes nothing and says so.
+_VOSPAY_STANDING = ("pending", "succeeded")
+
+
 def _vospay_read(raw: bytes) -> Claim:
     found = parse_vospay_notify(raw)
     return Claim(external_id=found.transaction_id, status=found.status, raw_status=found.raw_status,
@@ -78,8 +83,10 @@ def _vospay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
     found = client.verify_transaction(transaction_id=claim.external_id, order_id=claim.order_id,
                                       gross_amount=claim.amount)
     if not found.valid:
-        return Confirmation(status="unconfirmed", raw_status="Invalid (not a finalized purchase with these details)",
+        return Confirmation(status="unconfirmed", raw_status="Invalid (no finalized purchase with these details)",
                             amount=None)
+    if claim.status not in _VOSPAY_STANDING:
+        return Confirmation(status="succeeded", raw_status="Valid (the purchase stands)", amount=claim.amount)
     return Confirmation(status=claim.status, raw_status=claim.raw_status, amount=claim.amount)
 
 
