@@ -42,7 +42,20 @@ def api_key(merchant):
 
 
 # URL name → kwarg → how to make a record of a given merchant and return its id.
+def vospay_order(merchant):
+    from payments.models import VospayOrder
+
+    conn = ConnectionFactory(merchant=merchant, provider="vospay")
+    order = Transaction.objects.create(merchant=merchant, connection=conn, provider="vospay", kind=Kind.ORDER,
+                                       amount=Decimal("30100"), currency="IDR")
+    VospayOrder.objects.create(transaction=order, merchant_key="sbx_mk_bukalapak")
+    return order.pk
+
+
 RECORD_MAKERS = {
+    "payments:vospay-order-detail": {"pk": vospay_order},
+    "payments:vospay-order-cancel": {"pk": vospay_order},
+    "payments:vospay-order-verify": {"pk": vospay_order},
     "providers:connection-detail": {"pk": connection},
     "providers:connection-test": {"pk": connection},
     "payments:iban-refresh": {"connection_pk": connection},

@@ -76,6 +76,28 @@ class ContractOutputSerializer(serializers.Serializer):
     verified_at = serializers.DateTimeField(allow_null=True)
 
 
+ORDER_EXAMPLE = {
+    "id": 57, "reference": "PD-7KQ2LM9XRT", "order_id": "PD-7KQ2LM9XRT", "provider": "vospay", "kind": "order",
+    "status": "pending", "raw_status": "Pending", "amount": "30100", "currency": "IDR",
+    "transaction_id": "5afcfc4424c4cc0b829f0dee", "merchant_key": "sbx_mk_bukalapak",
+    "items": [{"name": "Headphones", "quantity": 2, "unit_price": "10000"},
+              {"name": "Case", "quantity": 1, "unit_price": "5000"}],
+    "shipping_cost": "5000", "insurance_cost": "0", "processing_fee": "100", "tax": "0",
+    "customer_name": "Siti Rohanah", "customer_phone": "08110000002", "description": "Web order 991",
+    "connection": 5, "checkout_url": "https://paydesk.example/me/demo/checkout/3q2-6bQ.../",
+    "contract": {"status": "Pending", "installment_id": "2", "period": 6, "monthly_payment": "5167.17",
+                 "interest_rate": "0.03000", "contract_number": "", "finalized_at": "2026-12-02T10:20:00Z",
+                 "verified_at": "2026-12-02T10:20:01Z"},
+    "created_at": "2026-12-02T10:15:00Z", "updated_at": "2026-12-02T10:20:01Z",
+}
+
+
+@extend_schema_serializer(examples=[
+    OpenApiExample("A finalized order with its contract", value=ORDER_EXAMPLE, response_only=True,
+                   status_codes=["200", "201"]),
+    OpenApiExample("A new order waiting for its customer", response_only=True, status_codes=["201"],
+                   value={**ORDER_EXAMPLE, "raw_status": "", "transaction_id": "", "contract": None}),
+])
 class VospayOrderOutputSerializer(serializers.ModelSerializer):
     """An installment order: the transaction, its items and costs, the checkout link and
     (once finalized) the contract. Amounts are IDR strings; IDR has no minor unit."""
@@ -122,6 +144,11 @@ class VospayOrderOutputSerializer(serializers.ModelSerializer):
         return ContractOutputSerializer(detail).data if detail.has_contract else None
 
 
+@extend_schema_serializer(examples=[OpenApiExample(
+    "A contract and its timeline", response_only=True, value={**ORDER_EXAMPLE, "events": [{
+        "at": "2026-12-02T10:15:00Z", "source": "api_key", "actor": "API key shop", "from_status": "",
+        "to_status": "pending", "raw_status": "", "note": "Installment order created; the checkout link is ready "
+                                                           "to send."}]})])
 class VospayOrderDetailOutputSerializer(VospayOrderOutputSerializer):
     events = EventOutputSerializer(many=True, read_only=True)
 

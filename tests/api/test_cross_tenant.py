@@ -36,7 +36,22 @@ def _iban(merchant):
                                       external_id=1, iban="TR560006200000000000000101")
 
 
+def _vospay_contract(merchant):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from payments.models import Transaction, VospayOrder
+
+    connection = ConnectionFactory(merchant=merchant, provider="vospay")
+    order = Transaction.objects.create(merchant=merchant, connection=connection, provider="vospay", kind="order",
+                                       amount=Decimal("30100"), currency="IDR", raw_status="Pending")
+    VospayOrder.objects.create(transaction=order, merchant_key="sbx_mk_bukalapak", finalized_at=timezone.now())
+    return order
+
+
 ROUTE_RECORDS = {
+    "api:contract-detail": _vospay_contract,
     "api:iban-balances": _iban,
     "api:transaction-detail": _transaction,
     "api:payout-detail": _transaction,
