@@ -118,6 +118,7 @@ def _order_form(request, connections, values: dict, errors: dict, status: int = 
              for n, item in enumerate(values["items"])]
     return render(request, "payments/vospay/order_form.html", {
         "connections": connections, "values": values, "items": items, "errors": errors,
+        "items_error": errors.get("items", ""),
         "max_items": MAX_ITEMS,
     }, status=status)
 

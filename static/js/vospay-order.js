@@ -31,6 +31,7 @@
       if (c === null) valid = false; else gross += BigInt(c);
     });
     document.getElementById("gross").textContent = valid ? fmt.format(gross) : "check the amounts";
+    document.getElementById("gross-unit").hidden = !valid;
   }
 
   document.getElementById("add-item").addEventListener("click", () => {
