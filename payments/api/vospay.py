@@ -25,7 +25,7 @@ from payments.api.orders_registry import order_create_handler
 from payments.api.serializers import AmountField, EventOutputSerializer
 from payments.models import Transaction
 from payments.selectors_vospay import contract_filter, contracts_of
-from payments.services.vospay import vospay_order_create
+from payments.services.vospay import vospay_checkout_url, vospay_order_create
 
 SCOPE = "api:orders"
 
@@ -131,12 +131,7 @@ class VospayOrderOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField())
     def get_checkout_url(self, tx) -> str:
-        from django.urls import reverse
-
-        path = reverse("checkout:order", kwargs={"merchant_slug": tx.merchant.slug,
-                                                 "token": tx.vospay_order.checkout_token})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return vospay_checkout_url(tx)
 
     @extend_schema_field(ContractOutputSerializer(allow_null=True))
     def get_contract(self, tx) -> dict | None:

@@ -55,6 +55,25 @@ class ItemInput:
     unit_price: object
 
 
+def vospay_checkout_url(order: Transaction) -> str:
+    """The link the merchant sends to its customer, on Paydesk's public address (the one
+    providers call back too), never the address a merchant's request happened to use."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("checkout:order", kwargs={"merchant_slug": order.merchant.slug,
+                                             "token": order.vospay_order.checkout_token})
+    return settings.PAYDESK_PUBLIC_URL.rstrip("/") + path
+
+
+def vospay_notify_url(connection: ProviderConnection) -> str:
+    """The ``notifyEndpoint`` the checkout gives finalize-transaction: this connection's
+    callback URL, where the notify is stored and then confirmed by verify-transaction."""
+    from django.conf import settings
+
+    return settings.PAYDESK_PUBLIC_URL.rstrip("/") + connection.callback_path()
+
+
 def merchant_key_of(connection: ProviderConnection) -> str:
     return (connection.credentials.get("merchant_key") or "").strip()
 

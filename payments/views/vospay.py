@@ -13,13 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import member_required
-from payments.models import Transaction
 from payments.selectors import BadCursor, TransactionPage, transaction_page
 from payments.selectors_vospay import (
     CONTRACT_EXPORT_COLUMNS,
@@ -33,6 +31,7 @@ from payments.services.idempotency import form_token_bind, form_token_claim, for
 from payments.services.vospay import (
     COST_FIELDS,
     MAX_ITEMS,
+    vospay_checkout_url,
     vospay_order_cancel,
     vospay_order_cancel_reason,
     vospay_order_create,
@@ -43,12 +42,6 @@ from providers.base.errors import ProviderError
 
 ORDER_SCOPE = "form:vospay-order"
 TEXT_FIELDS = ("description", "customer_name", "customer_phone")
-
-
-def checkout_url(request, order: Transaction) -> str:
-    path = reverse("checkout:order", kwargs={"merchant_slug": order.merchant.slug,
-                                             "token": order.vospay_order.checkout_token})
-    return request.build_absolute_uri(path)
 
 
 # -- new order -------------------------------------------------------------------------------
@@ -130,7 +123,7 @@ def order_detail(request, pk: int):
     detail = order.vospay_order
     return render(request, "payments/vospay/order_detail.html", {
         "transaction": order, "order": detail, "items": list(detail.items.all()),
-        "events": list(order.events.all()), "checkout_url": checkout_url(request, order),
+        "events": list(order.events.all()), "checkout_url": vospay_checkout_url(order),
         "cancel_reason": vospay_order_cancel_reason(order),
     })
 

@@ -25,7 +25,9 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_server, vospay, members, sandbox):
+def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_server, vospay, members, sandbox,
+                                                                   settings):
+    settings.PAYDESK_PUBLIC_URL = live_server.url  # the link the customer opens
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server, "manager")
     page.click("nav >> text=New installment order")

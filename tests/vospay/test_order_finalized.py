@@ -115,3 +115,10 @@ def disarm(sandbox) -> None:
     import requests
 
     requests.delete(f"{sandbox.url}/_sandbox/faults", timeout=5)
+
+
+def test_the_notify_url_for_the_checkout_is_the_connections_callback_url(vospay, settings):
+    from payments.services.vospay import vospay_notify_url
+
+    settings.PAYDESK_PUBLIC_URL = "https://paydesk.example/"
+    assert vospay_notify_url(vospay) == f"https://paydesk.example/callbacks/vospay/{vospay.callback_token}/"

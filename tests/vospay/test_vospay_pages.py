@@ -46,7 +46,7 @@ def order_post(client, connection, token=None, **overrides) -> dict:
 
 
 @pytest.mark.parametrize("role", ["owner", "manager"])
-def test_a_manager_creates_an_order_with_two_items_and_gets_its_checkout_link(vospay, members, role):
+def test_a_manager_creates_an_order_with_two_items_and_gets_its_checkout_link(vospay, members, role, settings):
     client = signed_in(members[role])
     page = client.get(NEW).content.decode()
     assert 'name="item_name"' in page and 'data-testid="gross"' in page and "vospay-order.js" in page
@@ -57,7 +57,8 @@ def test_a_manager_creates_an_order_with_two_items_and_gets_its_checkout_link(vo
     assert f"Order {order.reference} created." in shown
     assert "30,100 IDR" in shown and "Headphones" in shown and "Phone case" in shown
     token = order.vospay_order.checkout_token
-    assert f"http://testserver/me/{vospay.merchant.slug}/checkout/{token}/" in shown
+    public = settings.PAYDESK_PUBLIC_URL.rstrip("/")  # the customer's link is on Paydesk's public address
+    assert f"{public}/me/{vospay.merchant.slug}/checkout/{token}/" in shown
     assert 'data-copy="#checkout-url"' in shown and 'data-testid="no-contract"' in shown
     assert order.created_by == members[role] and order.description == "Web order 991"
 
