@@ -252,22 +252,42 @@ def vospay_order_finalized(
 ) -> Transaction:
     """Issue 10 calls this once finalize-transaction answered Success: record the plan,
     then ask verify-transaction before anything shows as a contract. A verify that
-    cannot be made now leaves the order due for the sync, which asks again."""
+    cannot be made now leaves the order due for the sync, which asks again. Called again
+    for the same transaction (a retried checkout step), it only verifies again.
+
+    The checkout must not finalize an order that is no longer pending (check it under
+    ``select_for_update`` first); if Vospay finalized one anyway (a cancel that raced the
+    customer), the contract is recorded and the order flagged for a person."""
     _require_order(order)
     if installment_id is not None and str(installment_id) != plan.installment_id:
         raise ValueError("installment_id and plan disagree")
+    order.refresh_from_db()
+    detail = VospayOrder.objects.get(transaction=order)
+    if detail.finalized_at is not None and order.external_id == transaction_id:
+        return _verify_or_wait(order, actor)
     now = timezone.now()
-    VospayOrder.objects.filter(transaction=order).update(
+    VospayOrder.objects.filter(pk=detail.pk).update(
         installment_id=plan.installment_id, period=plan.period, monthly_payment=plan.monthly_payment.amount,
         interest_rate=plan.rate, finalized_at=now, **({"contract_number": contract_number} if contract_number else {}),
     )
-    transition_apply(transaction=order, to_status=order.status, source=actor.source, actor=actor.label,
-                     fields={"external_id": transaction_id, "next_sync_at": now + FIRST_SYNC_DELAY})
+    fields = {"external_id": transaction_id, "next_sync_at": None if order.is_final else now + FIRST_SYNC_DELAY}
+    if order.is_final:
+        fields |= {"needs_attention_since": now, "attention_reason": (
+            f"The customer finalized at Vospay although the order is {order.status} in Paydesk: "
+            "check the contract with Vospay.")}
+    transition_apply(transaction=order, to_status=order.status, source=actor.source, actor=actor.label, fields=fields)
     transaction_note(
         transaction=order, source=actor.source, actor=actor.label,
         note=f"The customer finalized: {plan.period} months at {plan.monthly_payment.amount:,.2f} IDR a month "
              f"(plan {plan.installment_id}). Verifying with Vospay.",
     )
+    if order.is_final:
+        transaction_note(transaction=order, source="system", actor="Paydesk",
+                         note=f"Needs attention: {fields['attention_reason']}")
+    return _verify_or_wait(order, actor)
+
+
+def _verify_or_wait(order: Transaction, actor: Actor) -> Transaction:
     try:
         return vospay_order_verify(order=order, actor=actor)
     except ProviderError as e:
@@ -306,9 +326,13 @@ def _verified(order: Transaction, detail: VospayOrder, processed_at, actor: Acto
         )
     contract = detail.contract_status or "Pending"  # finalize opens the contract as Pending
     to_status = order.status if order.status != Status.UNKNOWN else _normalised(contract)
+    fields = _sync_fields(order, final=order.is_final)
+    if order.status == Status.CANCELLED:  # finalized after a cancel: the flag stays for a person
+        fields.pop("needs_attention_since", None)
+        fields.pop("attention_reason", None)
     result = transition_apply(
         transaction=order, to_status=to_status, source=actor.source, actor=actor.label, raw_status=contract,
-        from_provider=True, fields=_sync_fields(order, final=order.is_final),
+        from_provider=True, fields=fields,
         note="Vospay verified the finalized transaction.",
     )
     if first and not result.changed:

@@ -122,3 +122,28 @@ def test_the_notify_url_for_the_checkout_is_the_connections_callback_url(vospay,
 
     settings.PAYDESK_PUBLIC_URL = "https://paydesk.example/"
     assert vospay_notify_url(vospay) == f"https://paydesk.example/callbacks/vospay/{vospay.callback_token}/"
+
+
+def test_the_hook_called_twice_verifies_again_and_records_once(sandbox, vospay):
+    order = make_order(vospay)
+    checkout = customer_finalizes(sandbox, order)
+    for _ in range(2):
+        order = vospay_order_finalized(order=order, transaction_id=checkout.authorized.transaction_id,
+                                       plan=checkout.plan, actor=Actor.system())
+    notes = [e.note for e in order.events.all()]
+    assert sum(n.startswith("The customer finalized") for n in notes) == 1
+    assert sum(n.startswith("Vospay verified") for n in notes) == 1
+
+
+def test_a_purchase_finalized_after_a_cancel_is_recorded_and_flagged(sandbox, vospay):
+    from payments.services.vospay import vospay_order_cancel
+
+    order = make_order(vospay)
+    checkout = customer_finalizes(sandbox, order)  # the customer was already at Vospay...
+    vospay_order_cancel(order=order, actor=Actor.system())  # ...when the merchant cancelled
+    order = vospay_order_finalized(order=order, transaction_id=checkout.authorized.transaction_id,
+                                   plan=checkout.plan, actor=Actor.system())
+    order.vospay_order.refresh_from_db()
+    assert order.status == Status.CANCELLED and order.vospay_order.verified_at is not None
+    assert order.needs_attention_since is not None
+    assert "although the order is cancelled in Paydesk" in order.attention_reason
