@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from payments.callbacks.services import callback_apply
 from payments.models import Transaction
 from payments.services.common import Actor
 from payments.services.vospay import vospay_order_finalized
+from providers.callbacks import webhook_event_receive
 from tests.browser.test_dashboard_shell import sign_in
 from tests.vospay.support import customer_finalizes
 
@@ -26,7 +28,7 @@ def shot(page, name: str) -> None:
 
 
 def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_server, vospay, members, sandbox,
-                                                                   settings):
+                                                                   settings, callback_receiver):
     settings.PAYDESK_PUBLIC_URL = live_server.url  # the link the customer opens
     page.set_viewport_size(DESKTOP)
     sign_in(page, live_server, "manager")
@@ -78,7 +80,8 @@ def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_s
     shot(checkout, "vospay-checkout-link")
     checkout.close()
 
-    done = customer_finalizes(sandbox, order, plan_id="3")
+    sandbox.sandbox("vospay").configure({"completion_delay": 0.5})
+    done = customer_finalizes(sandbox, order, plan_id="3", notify_url=callback_receiver.url)
     vospay_order_finalized(order=order, transaction_id=done.authorized.transaction_id, plan=done.plan,
                            actor=Actor.system())
     page.reload()
@@ -88,6 +91,17 @@ def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_s
     assert "verified by Vospay" in page.get_by_test_id("contract").inner_text()
     assert "The customer finalized" in page.get_by_test_id("timeline").inner_text()
     shot(page, "vospay-order-contract")
+
+    # Vospay's notify (the multifinance approved), stored and confirmed by verify: the
+    # open page shows Approved without a reload.
+    callback_receiver.wait(1, timeout=5)
+    receipt = webhook_event_receive(connection=vospay, headers={"Content-Type": "application/json"},
+                                    body=callback_receiver.bodies[0], remote_addr="127.0.0.1")
+    assert callback_apply(event_id=receipt.event_id).trusted
+    page.wait_for_function(
+        "document.querySelector('[data-testid=contract-status]').textContent === 'Approved'", timeout=15_000)
+    assert page.get_by_test_id("status").inner_text() == "Succeeded"
+    shot(page, "vospay-order-approved")
 
     page.click("nav >> text=Contracts")
     row = page.get_by_test_id(f"contract-{order.reference}")
