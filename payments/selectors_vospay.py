@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Merchant
-from payments.filters import TransactionFilterForm, _start_of
+from payments.filters import SEARCH_LIMIT, TransactionFilterForm, _start_of
 from payments.models import Kind, Status, Transaction
 from payments.models.vospay import CONTRACT_STATUSES
 from providers.models import ProviderConnection
@@ -81,10 +81,13 @@ class ContractFilter(django_filters.FilterSet):
         if not text:
             return queryset
         compact = "".join(text.split())
-        return queryset.filter(
-            Q(reference=compact.upper()) | Q(external_id=text) | Q(vospay_order__contract_number=compact)
-            | Q(vospay_order__customer_phone=compact)
-        )
+        # One UNION of index lookups, then the page by primary key (as the transactions
+        # list, payments/filters.py: an OR across the join walks every row of the merchant).
+        arms = [queryset.filter(reference=compact.upper()), queryset.filter(external_id=text),
+                queryset.filter(vospay_order__contract_number=compact),
+                queryset.filter(vospay_order__customer_phone=compact)]
+        ids = [arm.values_list("id", flat=True).order_by() for arm in arms]
+        return queryset.filter(pk__in=list(ids[0].union(*ids[1:])[:SEARCH_LIMIT]))
 
 
 def contract_filter(*, merchant: Merchant, data: Mapping | None) -> ContractFilter:

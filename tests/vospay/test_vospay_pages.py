@@ -177,6 +177,9 @@ def test_contracts_list_filters_searches_pages_and_exports(sandbox, vospay, memb
     assert second.reference in only and first.reference not in only
     found = client.get(CONTRACTS, {"q": first.external_id}).content.decode()
     assert first.reference in found and second.reference not in found
+    by_phone = client.get(CONTRACTS, {"q": "0811 0000 002"}).content.decode()  # spacing forgiven
+    assert first.reference in by_phone and second.reference in by_phone
+    assert "No contract matches these filters." in client.get(CONTRACTS, {"q": "PD-NOPE"}).content.decode()
     assert "Enter a valid date." in client.get(CONTRACTS, {"created_from": "2026-13-40"}).content.decode()
     # Keyset pages of one.
     import payments.views.vospay as views
