@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("me/<slug:merchant_slug>/checkout/", include("payments.checkout.urls")),
     path("", include("accounts.urls")),
 ]
 

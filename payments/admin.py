@@ -337,3 +337,43 @@ class EoneoPayApiKeyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+
+# -- Vospay installment orders (issue 9) ---------------------------------------------------
+from payments.models import VospayOrder, VospayOrderItem  # noqa: E402  (kept with its section)
+
+
+class VospayOrderItemInline(admin.TabularInline):
+    model = VospayOrderItem
+
+    fields = ("position", "name", "quantity", "unit_price")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VospayOrder)
+class VospayOrderAdmin(admin.ModelAdmin):
+    """Read-only: an order's amounts are what its customer was shown and Vospay checks."""
+
+    list_display = ("transaction", "merchant_key", "customer_name", "period", "monthly_payment", "finalized_at",
+                    "verified_at")
+    list_filter = ("transaction__connection__mode",)
+    search_fields = ("transaction__reference", "transaction__external_id", "contract_number", "customer_phone")
+    list_select_related = ("transaction",)
+    readonly_fields = ("transaction", "merchant_key", "customer_name", "customer_phone", "shipping_cost",
+                       "insurance_cost", "processing_fee", "tax", "installment_id", "period", "monthly_payment",
+                       "interest_rate", "contract_number", "finalized_at", "verified_at")
+    exclude = ("checkout_token",)  # the customer's key to the checkout page: not shown
+    inlines = [VospayOrderItemInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -61,6 +61,8 @@ def enkash_qr_code(merchant):
     conn = ConnectionFactory(merchant=merchant, provider="enkash")
     return QrCode.objects.create(merchant=merchant, connection=conn, external_id="EKQR1", name="theirs",
                                  png=b"\x89PNG").pk
+
+
 def enkash_order(merchant, kind=Kind.ORDER):
     conn = ConnectionFactory(merchant=merchant, provider="enkash")
     order = Transaction.objects.create(merchant=merchant, connection=conn, provider="enkash", kind=Kind.ORDER,
@@ -72,8 +74,21 @@ def enkash_order(merchant, kind=Kind.ORDER):
                                       status="succeeded", external_id="EKTTHEIRS").pk
 
 
+def vospay_order(merchant):
+    from payments.models import VospayOrder
+
+    conn = ConnectionFactory(merchant=merchant, provider="vospay")
+    order = Transaction.objects.create(merchant=merchant, connection=conn, provider="vospay", kind=Kind.ORDER,
+                                       amount=Decimal("30100"), currency="IDR")
+    VospayOrder.objects.create(transaction=order, merchant_key="sbx_mk_bukalapak")
+    return order.pk
+
+
 # URL name → kwarg → how to make a record of a given merchant and return its id.
 RECORD_MAKERS = {
+    "payments:vospay-order-detail": {"pk": vospay_order},
+    "payments:vospay-order-cancel": {"pk": vospay_order},
+    "payments:vospay-order-verify": {"pk": vospay_order},
     "providers:connection-detail": {"pk": connection},
     "providers:connection-test": {"pk": connection},
     "payments:iban-refresh": {"connection_pk": connection},

@@ -66,9 +66,18 @@ def _enigmapay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
     return Confirmation(status=found.status, raw_status=found.raw_status, amount=found.amount)
 
 
-# -- Vospay: notify, confirmed by verify-transaction. Paydesk records no Vospay
-# transactions yet (the installment checkout comes next), so today every notify finds
-# nothing and is ignored as an unknown transaction. ---------------------------------
+# -- Vospay: notify, confirmed by verify-transaction ---------------------------------------
+# The notify names the transaction (found by its Vospay transaction ID among the
+# connection's orders) and the contract's new status word. verify-transaction answers
+# only Valid / Invalid: "Valid" proves that this transaction ID, order ID (Paydesk's
+# reference, which Vospay only knows from the order's own checkout) and gross amount
+# were finalized and stand. So it bears out a contract that stands (Pending, Approved,
+# Edited, Fulfilled, Settled) and nothing else: a Cancelled or Refund notify is not
+# confirmed by a "Valid" (the answer is shown as Vospay's, and a person looks), and
+# "Invalid" confirms nothing. A forged or stale notify changes nothing and says so.
+_VOSPAY_STANDING = ("pending", "succeeded")
+
+
 def _vospay_read(raw: bytes) -> Claim:
     found = parse_vospay_notify(raw)
     return Claim(external_id=found.transaction_id, status=found.status, raw_status=found.raw_status,
@@ -76,11 +85,14 @@ def _vospay_read(raw: bytes) -> Claim:
 
 
 def _vospay_confirm(client: ProviderClient, claim: Claim) -> Confirmation:
-    """verify-transaction checks the ids *and* the amount: "Valid" confirms both."""
     found = client.verify_transaction(transaction_id=claim.external_id, order_id=claim.order_id,
                                       gross_amount=claim.amount)
-    return Confirmation(status=found.status, raw_status=found.raw_status,
-                        amount=claim.amount if found.valid else None)
+    if not found.valid:
+        return Confirmation(status="unconfirmed", raw_status="Invalid (no finalized purchase with these details)",
+                            amount=None)
+    if claim.status not in _VOSPAY_STANDING:
+        return Confirmation(status="succeeded", raw_status="Valid (the purchase stands)", amount=claim.amount)
+    return Confirmation(status=claim.status, raw_status=claim.raw_status, amount=claim.amount)
 
 
 # -- EnKash: a notify names the order and one of its payments. It is about the order
@@ -112,7 +124,7 @@ def _enkash_also(order, confirmed: Confirmation, actor_label: str) -> None:
 
 APPLIERS: dict[str, Applier] = {
     "enigmapay": Applier("EnigmaPay", (Kind.PAYOUT, Kind.PAYMENT_LINK), _enigmapay_read, _enigmapay_confirm),
-    "vospay": Applier("Vospay", (Kind.ORDER, Kind.PAYMENT), _vospay_read, _vospay_confirm),
+    "vospay": Applier("Vospay", (Kind.ORDER,), _vospay_read, _vospay_confirm),
     "enkash": Applier("EnKash", (Kind.ORDER,), _enkash_read, _enkash_confirm, also=_enkash_also),
 }
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 API_PREFIX = "api/v1/"
 METHODS = ("get", "post", "put", "patch", "delete")
 
+
 def _transaction(merchant, kind="payout"):
     from decimal import Decimal
 
@@ -56,6 +57,8 @@ def _enkash_qr_customer(merchant):
 
     return QrCustomer.objects.create(merchant=merchant, connection=ConnectionFactory(merchant=merchant,
                                      provider="enkash"), external_id="EKC1", name="Theirs")
+
+
 def _enkash_order(merchant):
     from decimal import Decimal
 
@@ -66,10 +69,25 @@ def _enkash_order(merchant):
                                       amount=Decimal("10.00"), currency="INR", external_id="PDTHEIRS")
 
 
+def _vospay_contract(merchant):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from payments.models import Transaction, VospayOrder
+
+    connection = ConnectionFactory(merchant=merchant, provider="vospay")
+    order = Transaction.objects.create(merchant=merchant, connection=connection, provider="vospay", kind="order",
+                                       amount=Decimal("30100"), currency="IDR", raw_status="Pending")
+    VospayOrder.objects.create(transaction=order, merchant_key="sbx_mk_bukalapak", finalized_at=timezone.now())
+    return order
+
+
 ROUTE_RECORDS = {
     "api:order-detail": _enkash_order,
     "api:order-check-status": _enkash_order,
     "api:order-payment-detail": _enkash_order,
+    "api:contract-detail": _vospay_contract,
     "api:iban-balances": _iban,
     "api:transaction-detail": _transaction,
     "api:payout-detail": _transaction,

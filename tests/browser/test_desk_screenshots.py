@@ -21,6 +21,7 @@ from tests.factories import (
     TransactionFactory,
     UserFactory,
 )
+from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -57,8 +58,10 @@ def test_screenshots_of_home_list_and_detail(page, live_server):
     sign_in(page, live_server, "olga")
 
     page.goto(f"{live_server.url}/dashboard/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length === 3 && window.Chart"
-                           " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))")
+    # Polled from here with evaluate(): the page's CSP forbids the eval wait_for_function uses.
+    wait_for(lambda: page.evaluate(
+        "() => document.querySelectorAll('canvas[data-chart]').length === 3 && !!window.Chart"
+        " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))"), 15)
     page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
     assert page.get_by_test_id("balance").inner_text() == "15420.75 TRY"
 
