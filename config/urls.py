@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("me/<slug:merchant_slug>/", include(("accounts.selfservice.urls", "selfservice"))),
     path("", include("accounts.urls")),
 ]
 
