@@ -26,3 +26,57 @@ def other_merchant(db):
 
 def me(path: str = "", slug: str = "demo") -> str:
     return f"/me/{slug}/{path}"
+
+
+ENAYA_OTP = "731904"
+VOSPAY_OTP = "739146"
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def enaya_register(client, *, phone: str = "0912345678", name: str = "Sara Ali", password: str = "Good-Pass-9"):
+    return client.post(me("enayapay/register/"), {"name": name, "phone": phone, "password": password,
+                                                  "password_confirm": password})
+
+
+def enaya_signed_in(client, *, phone: str = "0912345678", name: str = "Sara Ali"):
+    """Register a fresh number and verify it: the client is a signed-in EnayaPay customer."""
+    assert enaya_register(client, phone=phone, name=name).status_code == 302
+    response = client.post(me("enayapay/verify/"), {"code": ENAYA_OTP})
+    assert response.status_code == 302 and response["Location"] == me("enayapay/")
+    return response
+
+
+def vospay_signed_in(client, *, phone: str = "08110000002", next_path: str | None = None):
+    """Sign in with phone + OTP."""
+    data = {"phone": phone, **({"next": next_path} if next_path else {})}
+    assert client.post(me("vospay/signin/"), data).status_code == 302
+    return client.post(me("vospay/verify/"), {"code": VOSPAY_OTP})
+
+
+class Clock:
+    """The OTP guard's time, frozen and moved by hand."""
+
+    def __init__(self) -> None:
+        from django.utils import timezone
+
+        self.now = timezone.now()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from accounts.selfservice import otp_guard
+
+    frozen = Clock()
+    monkeypatch.setattr(otp_guard, "_now", frozen)
+    return frozen
