@@ -13,6 +13,10 @@ The provider texts the code and checks it; Paydesk counts. Rules:
   database decides, not a read followed by a write. Windows are fixed hours from the
   first use in them.
 
+Password and access-code sign-ins are counted the same way (``sign_in_attempt``):
+``SIGN_INS_PER_LOGIN`` an hour per phone or e-mail, ``SIGN_INS_PER_ADDRESS`` per address,
+so the pages cannot be used to guess a customer's password.
+
 A refusal raises ``OtpBlocked`` with ``retry_at`` (when trying again can work, or None
 when only a new code helps). The checkout reuses ``otp_issue`` / ``otp_attempt`` /
 ``otp_passed`` with its own flow name.
@@ -33,6 +37,8 @@ RESEND_AFTER = timedelta(seconds=60)
 SENDS_PER_HOUR = 5
 SENDS_PER_ADDRESS = 20
 TRIES_PER_ADDRESS = 30
+SIGN_INS_PER_LOGIN = 10
+SIGN_INS_PER_ADDRESS = 30
 WINDOW = timedelta(hours=1)
 CODE_TTL = timedelta(minutes=10)
 
@@ -157,3 +163,15 @@ def otp_next_send(*, merchant: Merchant, phone: str, now: datetime | None = None
     if row.last_at and row.last_at > now - RESEND_AFTER:
         waits.append(row.last_at + RESEND_AFTER)
     return max(waits) if waits else None
+
+
+def sign_in_attempt(*, merchant: Merchant, login: str, client_ip: str | None, now: datetime | None = None) -> None:
+    """Count one password / access-code try for ``login`` (a phone in E.164 or an e-mail)
+    before it goes to the provider; raise OtpBlocked when there were too many this hour."""
+    now = now or _now()
+    with transaction.atomic():
+        retry = _hit(f"signin:login:{merchant.pk}:{login.lower()}", now=now, limit=SIGN_INS_PER_LOGIN)
+        if retry is None:
+            retry = _hit(f"signin:ip:{_address(client_ip)}", now=now, limit=SIGN_INS_PER_ADDRESS)
+        if retry is not None:
+            raise OtpBlocked("too_many_sign_ins", "There were too many sign-in attempts.", retry_at=retry)

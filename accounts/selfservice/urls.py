@@ -20,6 +20,7 @@ urlpatterns = [
     path("enayapay/password/", enayapay.change_password, name="enayapay-password"),
     path("vospay/", vospay.profile, name="vospay-profile"),
     path("vospay/activate/", vospay.activate, name="vospay-activate"),
+    path("vospay/activate/retry/", vospay.activate_retry, name="vospay-activate-retry"),
     path("vospay/signin/", vospay.signin, name="vospay-signin"),
     path("vospay/signin/access-code/", vospay.signin_code, name="vospay-signin-code"),
     path("vospay/verify/", vospay.verify, name="vospay-verify"),

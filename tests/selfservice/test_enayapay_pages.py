@@ -181,3 +181,13 @@ def test_unknown_merchant_and_merchant_without_enayapay_are_404(client, enayapay
     assert client.get(me("enayapay/register/", slug="nobody")).status_code == 404
     assert client.get(me("enayapay/register/", slug="other")).status_code == 404
     assert "Other Shop" in html(client.get(me("", slug="other")))
+
+
+def test_password_tries_are_limited_per_phone(client, enayapay, sandbox, clock):
+    for _ in range(10):
+        client.post(me("enayapay/login/"), {"phone": "0912000001", "password": "not-the-password"})
+    response = client.post(me("enayapay/login/"), {"phone": "0912000001", "password": "Sandbox-Pass-1"})
+    assert response.status_code == 429 and "too many sign-in attempts" in html(response)
+    assert requests_to(sandbox, "enayapay", "/login/") == 10  # the eleventh never reached EnayaPay
+    clock.advance(3600)
+    assert client.post(me("enayapay/login/"), {"phone": "0912000001", "password": "Sandbox-Pass-1"}).status_code == 302

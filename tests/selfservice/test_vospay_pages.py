@@ -174,3 +174,29 @@ def test_customer_required_redirects_to_sign_in_and_back(client, vospay):
 def test_next_must_stay_under_the_merchants_pages(client, vospay, evil):
     response = vospay_signed_in(client, next_path=evil)
     assert response["Location"] == me("vospay/")
+
+
+def test_activation_upstream_down_keeps_the_spent_code_and_retries_without_a_new_one(client, vospay, sandbox):
+    client.post(me("vospay/activate/"), DOMINGGUS)
+    arm_fault(sandbox, "vospay", "activate_account", "503")
+    response = client.post(me("vospay/verify/"), {"code": VOSPAY_OTP})
+    assert response.status_code == 200  # a 5xx answer would not save the session that keeps the token
+    assert "Your activation is not finished yet" in html(response) and "without a new code" in html(response)
+    assert DOMINGGUS["nik"] not in html(response)
+    response = client.post(me("vospay/activate/retry/"))
+    assert response["Location"] == me("vospay/register/")
+    assert requests_to(sandbox, "vospay", "/otp/08118289855") == 1
+
+
+def test_access_code_sign_ins_are_limited(client, vospay, clock):
+    for _ in range(10):
+        response = client.post(me("vospay/signin/access-code/"), {"login": "siti.rohanah@example.id",
+                                                                  "access_code": "wrong-code"})
+        assert "do not match" in html(response)
+    response = client.post(me("vospay/signin/access-code/"), {"login": "siti.rohanah@example.id",
+                                                              "access_code": vos.ACCESS_CODE_SITI})
+    assert response.status_code == 429 and "too many sign-in attempts" in html(response)
+    clock.advance(3600)
+    response = client.post(me("vospay/signin/access-code/"), {"login": "siti.rohanah@example.id",
+                                                              "access_code": vos.ACCESS_CODE_SITI})
+    assert response.status_code == 302

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selfservice import forms, sessions
-from accounts.selfservice.otp_guard import OtpBlocked, otp_attempt, otp_passed, otp_tries_left
+from accounts.selfservice.otp_guard import OtpBlocked, otp_attempt, otp_passed, otp_tries_left, sign_in_attempt
 from accounts.selfservice.views.common import (
     blocked_sentence,
     client,
@@ -123,7 +123,10 @@ def login(request, merchant_slug: str):
         return _form_page(request, "login.html", form, next=next_path, status=200 if request.method != "POST" else 400)
     phone = form.cleaned_data["phone"]
     try:
+        sign_in_attempt(merchant=request.merchant_page, login=phone, client_ip=client_ip(request))
         status = client(request).login(phone=phone, password=form.cleaned_data["password"])
+    except OtpBlocked as e:
+        return _form_page(request, "login.html", form, next=next_path, problem=blocked_sentence(e), status=429)
     except ProviderError as e:
         return _form_page(request, "login.html", form, next=next_path, problem=provider_problem(e, SENTENCES),
                           not_registered=e.code == "not_registered", status=error_status(e))
@@ -137,8 +140,11 @@ def forgot(request, merchant_slug: str):
     if request.method != "POST" or not form.is_valid():
         return _form_page(request, "forgot.html", form, status=200 if request.method != "POST" else 400)
     phone = form.cleaned_data["phone"]
-    try:  # is it registered? 404 says no, 203 (wrong password) says yes
+    try:  # is it registered? 404 says no, 203 (wrong password) says yes; EnayaPay counts it as a try
+        sign_in_attempt(merchant=request.merchant_page, login=phone, client_ip=client_ip(request))
         client(request).login(phone=phone, password=secrets.token_urlsafe(24))
+    except OtpBlocked as e:
+        return _form_page(request, "forgot.html", form, problem=blocked_sentence(e), status=429)
     except ProviderError as e:
         if e.code != "wrong_password":
             return _form_page(request, "forgot.html", form, problem=provider_problem(e, SENTENCES),

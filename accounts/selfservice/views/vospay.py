@@ -10,6 +10,8 @@ the activation is done. The access token lives only in the customer's session
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.phones import InvalidPhone, phone_to_e164
 from accounts.selfservice import contracts as schedules
 from accounts.selfservice import forms, sessions
-from accounts.selfservice.otp_guard import OtpBlocked, otp_attempt, otp_passed, otp_tries_left
+from accounts.selfservice.otp_guard import OtpBlocked, otp_attempt, otp_passed, otp_tries_left, sign_in_attempt
 from accounts.selfservice.views.common import (
     blocked_sentence,
     client,
@@ -30,7 +32,12 @@ from accounts.selfservice.views.common import (
     selfservice_view,
     send_code,
 )
-from providers.base.errors import ProviderAuthenticationError, ProviderError
+from providers.base.errors import (
+    ProviderAuthenticationError,
+    ProviderError,
+    ProviderInvalidResponse,
+    ProviderUnavailable,
+)
 
 PROVIDER = "vospay"
 CODE_FLOWS = ("vospay_activation", "vospay_signin")
@@ -123,9 +130,12 @@ def signin_code(request, merchant_slug: str):
     strategy = data["strategy"]
     login = data["login"]
     try:
+        sign_in_attempt(merchant=request.merchant_page, login=login, client_ip=client_ip(request))
         token = client(request).create_access_token(
             strategy=strategy, password=data["access_code"],
             **({"email": login} if strategy == "email" else {"phone": login}))
+    except OtpBlocked as e:
+        return _form_page(request, "signin_code.html", form, next=next_path, problem=blocked_sentence(e), status=429)
     except ProviderError as e:
         return _form_page(request, "signin_code.html", form, next=next_path,
                           problem=provider_problem(e, ACCESS_CODE_SENTENCES), status=error_status(e))
@@ -138,8 +148,14 @@ def _signed_in(request, token: str, *, phone: str | None, next_path: str | None)
     try:
         profile = client(request).profile(access_token=token)
     except ProviderError as e:
-        messages.error(request, provider_problem(e, SENTENCES))
-        return redirect(_url(request, "signin"))
+        if phone is None:  # an e-mail sign-in: without the profile we do not know who this is
+            messages.error(request, provider_problem(e, SENTENCES))
+            return redirect(_url(request, "signin-code"))
+        profile = None  # signed in all the same; the profile page reads it again
+    if profile is None:
+        sessions.customer_sign_in(request=request, merchant=request.merchant_page, provider=PROVIDER, phone=phone,
+                                  name="", token=token)
+        return redirect(next_path or _url(request, "profile"))
     if phone is None:
         phone = _profile_phone(profile)
     if phone is None:
@@ -198,14 +214,18 @@ def verify(request, merchant_slug: str):
 
 
 def _activate(request, state, token: str):
-    from datetime import date
-
     merchant, secret = request.merchant_page, state["secret"]
     vospay = client(request)
     try:
         activation = vospay.activate_account(access_token=token, mfc_code=secret["mfc_code"], nik=secret["nik"],
                                              phone=state["phone"],
                                              date_of_birth=date.fromisoformat(secret["date_of_birth"]))
+    except (ProviderUnavailable, ProviderInvalidResponse) as e:
+        # The code is spent but the token is good: keep it, so "try again" needs no new code.
+        sessions.flow_update(request=request, merchant=merchant, flow="vospay_activation_retry",
+                             secret={**secret, "token": token})
+        # 200, not 503: Django does not save the session of a 5xx answer, and this one must be.
+        return page(request, "vospay/activate_retry.html", {"problem": provider_problem(e, SENTENCES)})
     except ProviderError as e:
         sessions.flow_end(request=request, merchant=merchant)
         form = forms.VospayActivationForm(initial={
@@ -220,6 +240,15 @@ def _activate(request, state, token: str):
     sessions.flow_update(request=request, merchant=merchant, flow="vospay_register",
                          secret={"token": token, "mfc_code": secret["mfc_code"]})
     return redirect(_url(request, "register"))
+
+
+@require_POST
+@selfservice_view(PROVIDER)
+def activate_retry(request, merchant_slug: str):
+    state = sessions.flow_get(request=request, merchant=request.merchant_page, flows=("vospay_activation_retry",))
+    if state is None:
+        return redirect(_url(request, "activate"))
+    return _activate(request, state, state["secret"]["token"])
 
 
 @require_POST
