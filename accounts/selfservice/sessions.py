@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import quote
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -180,7 +179,7 @@ def customer_required(provider: str = "vospay"):
             merchant = merchant_for(merchant_slug)
             connection = connection_for(merchant=merchant, provider=provider)
             if connection is None:
-                raise Http404(f"{merchant.name} does not offer {PROVIDER_NAMES[provider]} accounts.")
+                return not_offered(request, merchant, provider)
             signed_in = customer_get(request=request, merchant=merchant, provider=provider)
             if signed_in is None:
                 return redirect(sign_in_url(merchant, provider, request.get_full_path()))
@@ -190,6 +189,14 @@ def customer_required(provider: str = "vospay"):
         return wrapper
 
     return decorate
+
+
+def not_offered(request, merchant: Merchant, provider: str):
+    """The 404 of a merchant that has no connection for ``provider``, in the customer layout."""
+    return render(request, "selfservice/not_found.html", {
+        "merchant": merchant, "slug": merchant.slug,
+        "message": f"{merchant.name} does not offer {PROVIDER_NAMES[provider]} accounts.",
+    }, status=404)
 
 
 def customer_token(request) -> str:

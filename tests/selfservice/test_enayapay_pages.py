@@ -179,7 +179,9 @@ def test_a_malformed_answer_is_a_clear_page(client, enayapay, sandbox):
 
 def test_unknown_merchant_and_merchant_without_enayapay_are_404(client, enayapay, other_merchant):
     assert client.get(me("enayapay/register/", slug="nobody")).status_code == 404
-    assert client.get(me("enayapay/register/", slug="other")).status_code == 404
+    response = client.get(me("enayapay/register/", slug="other"))
+    assert response.status_code == 404 and "Other Shop does not offer EnayaPay accounts." in html(response)
+    assert client.get(me("enayapay/balance/", slug="other")).status_code == 404
     assert "Other Shop" in html(client.get(me("", slug="other")))
 
 

@@ -15,7 +15,6 @@ from functools import wraps
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.timesince import timeuntil
@@ -56,7 +55,7 @@ def selfservice_view(provider: str | None = None, *, signed_in: bool = False):
                 if provider:
                     request.connection = sessions.connection_for(merchant=request.merchant_page, provider=provider)
                     if request.connection is None:
-                        raise Http404("This merchant does not offer these accounts.")
+                        return sessions.not_offered(request, request.merchant_page, provider)
                 return view(request, merchant_slug, *args, **kwargs)
         return transaction.non_atomic_requests(never_cache(sensitive_post_parameters()(wraps(view)(inner))))
 
@@ -71,6 +70,10 @@ def page(request, template: str, context: dict | None = None, *, status: int = 2
     merchant = request.merchant_page
     base = {"merchant": merchant, "slug": merchant.slug, "customer": getattr(request, "customer", None)}
     return render(request, f"selfservice/{template}", {**base, **(context or {})}, status=status)
+
+
+def not_found(request, message: str):
+    return page(request, "not_found.html", {"message": message}, status=404)
 
 
 def error_status(error: Exception) -> int:

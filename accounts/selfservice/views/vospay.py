@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -27,6 +26,7 @@ from accounts.selfservice.views.common import (
     client,
     client_ip,
     error_status,
+    not_found,
     page,
     provider_problem,
     selfservice_view,
@@ -379,7 +379,7 @@ def contract_detail(request, merchant_slug: str, contract_number: str):
     if failed:
         return failed
     if contract is None:
-        raise Http404("No such contract.")
+        return not_found(request, "You have no contract with this number.")
     return page(request, "vospay/contract_detail.html", {
         "contract": contract, "schedule": schedules.schedule(contract),
         "remaining": schedules.remaining_balance(contract), "bars": schedules.balance_chart(contract),
