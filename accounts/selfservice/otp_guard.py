@@ -54,7 +54,8 @@ class OtpBlocked(Exception):
         self.retry_at = retry_at
 
 
-def _now() -> datetime:
+def clock_now() -> datetime:
+    """The guard's time (tests freeze it here)."""
     return timezone.now()
 
 
@@ -90,7 +91,7 @@ def otp_issue(*, merchant: Merchant, flow: str, phone: str, client_ip: str | Non
     """Count a code about to be sent to ``phone`` for ``flow``; raise OtpBlocked when a
     limit says no. Call it before asking the provider to send, inside a
     ``transaction.atomic`` that the caller rolls back if the provider sent nothing."""
-    now = now or _now()
+    now = now or clock_now()
     with transaction.atomic():
         retry = _hit(f"send:phone:{merchant.pk}:{phone}", now=now, limit=SENDS_PER_HOUR, cooldown=RESEND_AFTER)
         if retry is not None:
@@ -117,7 +118,7 @@ def otp_attempt(*, merchant: Merchant, challenge_id: int | None, flow: str, phon
                 client_ip: str | None, now: datetime | None = None) -> OtpChallenge:
     """Count one try of the code ``challenge_id`` before it goes to the provider; raise
     OtpBlocked when the code may not be tried (any more, here, or by this address)."""
-    now = now or _now()
+    now = now or clock_now()
     mine = OtpChallenge.objects.filter(pk=challenge_id, merchant=merchant, flow=flow, phone=phone)
     counted = mine.filter(passed_at__isnull=True, expires_at__gt=now, attempts__lt=F("max_attempts")).update(
         attempts=F("attempts") + 1)
@@ -144,7 +145,7 @@ def _attempt_refusal(challenge: OtpChallenge | None, now: datetime) -> OtpBlocke
 
 def otp_passed(*, challenge: OtpChallenge, now: datetime | None = None) -> None:
     """The provider accepted the code: it cannot be tried again."""
-    OtpChallenge.objects.filter(pk=challenge.pk, passed_at__isnull=True).update(passed_at=now or _now())
+    OtpChallenge.objects.filter(pk=challenge.pk, passed_at__isnull=True).update(passed_at=now or clock_now())
 
 
 def otp_tries_left(challenge: OtpChallenge) -> int:
@@ -153,7 +154,7 @@ def otp_tries_left(challenge: OtpChallenge) -> int:
 
 def otp_next_send(*, merchant: Merchant, phone: str, now: datetime | None = None) -> datetime | None:
     """When ``phone`` may be sent a new code (None: now)."""
-    now = now or _now()
+    now = now or clock_now()
     row = OtpThrottle.objects.filter(key=f"send:phone:{merchant.pk}:{phone}").first()
     if row is None:
         return None
@@ -168,7 +169,7 @@ def otp_next_send(*, merchant: Merchant, phone: str, now: datetime | None = None
 def sign_in_attempt(*, merchant: Merchant, login: str, client_ip: str | None, now: datetime | None = None) -> None:
     """Count one password / access-code try for ``login`` (a phone in E.164 or an e-mail)
     before it goes to the provider; raise OtpBlocked when there were too many this hour."""
-    now = now or _now()
+    now = now or clock_now()
     with transaction.atomic():
         retry = _hit(f"signin:login:{merchant.pk}:{login.lower()}", now=now, limit=SIGN_INS_PER_LOGIN)
         if retry is None:

@@ -78,5 +78,5 @@ def clock(monkeypatch):
     from accounts.selfservice import otp_guard
 
     frozen = Clock()
-    monkeypatch.setattr(otp_guard, "_now", frozen)
+    monkeypatch.setattr(otp_guard, "clock_now", frozen)
     return frozen

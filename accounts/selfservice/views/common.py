@@ -9,6 +9,7 @@ error reports (``sensitive_post_parameters``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -16,12 +17,10 @@ from typing import Any
 
 from django.db import transaction
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.selfservice import sessions
+from accounts.selfservice import otp_guard, sessions
 from accounts.selfservice.otp_guard import OtpBlocked, OtpChallenge, otp_issue
 from providers.base.errors import (
     ProviderError,
@@ -100,13 +99,19 @@ def provider_problem(error: ProviderError, sentences: dict[str, str] | None = No
 
 
 def blocked_sentence(error: OtpBlocked, now: datetime | None = None) -> str:
+    """The guard's refusal and when to retry, as a wait ("in 40 seconds"): a customer in
+    Khartoum or Jakarta does not read the server's clock."""
     if error.retry_at is None:
         return error.message
-    now = now or timezone.now()
-    local = timezone.localtime(error.retry_at)
-    if error.retry_at <= now:
+    seconds = math.ceil((error.retry_at - (now or otp_guard.clock_now())).total_seconds())
+    if seconds <= 0:
         return f"{error.message} You can try again now."
-    return f"{error.message} Try again at {local:%H:%M} UTC (in {timeuntil(error.retry_at, now)})."
+    if seconds < 60:
+        wait = f"{seconds} second{'s' if seconds != 1 else ''}"
+    else:
+        minutes = math.ceil(seconds / 60)
+        wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{error.message} Try again in {wait}."
 
 
 def send_code(request, *, flow: str, phone: str, send: Callable[[], Any]) -> tuple[OtpChallenge, Any]:
