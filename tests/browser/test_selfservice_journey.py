@@ -32,6 +32,13 @@ def enayapay(sandbox, merchant):
     return _sandbox_connection(sandbox, merchant, "enayapay")
 
 
+@pytest.fixture
+def other_merchant(db):
+    from tests.factories import MerchantFactory
+
+    return MerchantFactory(name="Other Shop", slug="other")
+
+
 def test_enayapay_register_verify_and_check_a_balance(page, live_server, enayapay, vospay, merchant):
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/me/demo/")
@@ -130,3 +137,68 @@ def test_vospay_activation_registration_profile_and_contracts(page, live_server,
     page.click("nav >> text=Account")
     assert page.get_by_test_id("account").count() == 3
     shot(page, "vospay-profile")
+
+
+def test_the_other_customer_pages_at_phone_width(page, live_server, enayapay, vospay, sandbox, other_merchant):
+    """Login → code → change password; forgot → code → new password; Vospay sign-in,
+    access code; a merchant that does not offer the accounts."""
+    page.set_viewport_size(PHONE)
+    base = f"{live_server.url}/me/demo"
+    page.goto(f"{base}/enayapay/login/")
+    page.fill("#id_phone", "0912000001")
+    page.fill("#id_password", "wrong-password")
+    page.get_by_test_id("submit").click()
+    assert "not right" in page.get_by_test_id("problem").inner_text()
+    shot(page, "enayapay-login-error")
+    page.fill("#id_password", "Sandbox-Pass-1")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/enayapay/verify/")
+    page.fill("#id_code", ENAYA_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/me/demo/enayapay/")
+    page.click("text=Change my password")
+    page.fill("#id_current_password", "Wrong-Current-1")
+    page.fill("#id_new_password", "Next-Pass-44")
+    page.fill("#id_new_password_confirm", "Next-Pass-44")
+    page.get_by_test_id("submit").click()
+    assert "current password is not right" in page.get_by_test_id("problem").inner_text()
+    assert no_horizontal_scroll(page)
+    shot(page, "enayapay-change-password-error")
+    page.click("text=Sign out")
+
+    page.goto(f"{base}/enayapay/forgot/")
+    shot(page, "enayapay-forgot")
+    page.fill("#id_phone", "0912000002")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/enayapay/verify/")
+    page.fill("#id_code", ENAYA_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/enayapay/reset/")
+    shot(page, "enayapay-reset")
+    page.fill("#id_password", "Khalid-New-Pass-5")
+    page.fill("#id_password_confirm", "Khalid-New-Pass-5")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/me/demo/enayapay/")
+    assert "Hello, Khalid Ibrahim" in page.locator("main").inner_text()
+    assert sandbox.sandbox("enayapay").users[enaya.PHONE_UNVERIFIED].password == "Khalid-New-Pass-5"
+
+    page.goto(f"{base}/vospay/signin/")
+    page.fill("#id_phone", "0811 9999 999")
+    page.get_by_test_id("submit").click()
+    assert "could not send a code" in page.get_by_test_id("problem").inner_text()
+    shot(page, "vospay-signin-error")
+    page.fill("#id_phone", vos.PHONE_SITI)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/vospay/verify/")
+    page.fill("#id_code", VOSPAY_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/me/demo/vospay/")
+    page.click("nav >> text=Access code")
+    page.fill("#id_access_code", "abc")
+    page.fill("#id_access_code_confirm", "abd")
+    page.get_by_test_id("submit").click()
+    shot(page, "vospay-access-code-error")
+
+    page.goto(f"{live_server.url}/me/other/vospay/signin/")
+    assert "Other Shop does not offer Vospay accounts." in page.get_by_test_id("problem").inner_text()
+    shot(page, "not-offered")
