@@ -3,11 +3,27 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# The OTP guard's clean-up, editable afterwards in admin (django-celery-beat's Periodic tasks).
+SCHEDULE = ("Purge old OTP guard records", "accounts.tasks.otp_records_purge_task", 3600)
+
+
+def seed_schedule(apps, schema_editor):
+    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
+    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
+    name, task, seconds = SCHEDULE
+    every, _ = interval_model.objects.get_or_create(every=seconds, period="seconds")
+    task_model.objects.get_or_create(name=name, defaults={"task": task, "interval": every, "enabled": True})
+
+
+def unseed_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE[0]).delete()
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_key_form_nonce'),
+        ('django_celery_beat', '0019_alter_periodictasks_options'),
     ]
 
     operations = [
@@ -43,4 +59,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['merchant', 'phone', 'issued_at'], name='accounts_otp_phone_idx')],
             },
         ),
+        migrations.RunPython(seed_schedule, unseed_schedule),
     ]

@@ -41,6 +41,7 @@ SIGN_INS_PER_LOGIN = 10
 SIGN_INS_PER_ADDRESS = 30
 WINDOW = timedelta(hours=1)
 CODE_TTL = timedelta(minutes=10)
+KEEP_CODES = timedelta(days=1)
 
 
 class OtpBlocked(Exception):
@@ -61,19 +62,26 @@ def clock_now() -> datetime:
 
 def _hit(key: str, *, now: datetime, limit: int, cooldown: timedelta | None = None) -> datetime | None:
     """Take one slot of ``key``'s window: None when taken, else when one frees up."""
-    OtpThrottle.objects.bulk_create([OtpThrottle(key=key, window_start=now, count=0)], ignore_conflicts=True)
     stale = Q(window_start__lte=now - WINDOW)
     allowed = stale | Q(count__lt=limit)
     if cooldown is not None:
         allowed &= Q(last_at__isnull=True) | Q(last_at__lte=now - cooldown)
-    taken = OtpThrottle.objects.filter(allowed, key=key).update(
-        count=Case(When(stale, then=Value(1)), default=F("count") + 1),
-        window_start=Case(When(stale, then=Value(now)), default=F("window_start")),
-        last_at=now,
-    )
-    if taken:
-        return None
-    row = OtpThrottle.objects.get(key=key)
+    for _ in range(2):  # twice: the purge may delete a long-idle row between the two statements
+        OtpThrottle.objects.bulk_create([OtpThrottle(key=key, window_start=now, count=0)], ignore_conflicts=True)
+        taken = OtpThrottle.objects.filter(allowed, key=key).update(
+            count=Case(When(stale, then=Value(1)), default=F("count") + 1),
+            window_start=Case(When(stale, then=Value(now)), default=F("window_start")),
+            last_at=now,
+        )
+        if taken:
+            return None
+        row = OtpThrottle.objects.filter(key=key).first()
+        if row is not None:
+            return _wait(row, now=now, limit=limit, cooldown=cooldown)
+    return now
+
+
+def _wait(row: OtpThrottle, *, now: datetime, limit: int, cooldown: timedelta | None) -> datetime:
     waits = []
     if row.count >= limit and row.window_start > now - WINDOW:
         waits.append(row.window_start + WINDOW)
@@ -158,12 +166,17 @@ def otp_next_send(*, merchant: Merchant, phone: str, now: datetime | None = None
     row = OtpThrottle.objects.filter(key=f"send:phone:{merchant.pk}:{phone}").first()
     if row is None:
         return None
-    waits = []
-    if row.count >= SENDS_PER_HOUR and row.window_start > now - WINDOW:
-        waits.append(row.window_start + WINDOW)
-    if row.last_at and row.last_at > now - RESEND_AFTER:
-        waits.append(row.last_at + RESEND_AFTER)
-    return max(waits) if waits else None
+    wait = _wait(row, now=now, limit=SENDS_PER_HOUR, cooldown=RESEND_AFTER)
+    return wait if wait > now else None
+
+
+def otp_records_purge(*, now: datetime | None = None) -> int:
+    """Delete what no limit needs any more (codes a day past their expiry, counters idle
+    for two windows): they hold phone numbers, which are kept no longer than useful."""
+    now = now or clock_now()
+    codes, _ = OtpChallenge.objects.filter(expires_at__lt=now - KEEP_CODES).delete()
+    counters, _ = OtpThrottle.objects.filter(window_start__lt=now - 2 * WINDOW, last_at__lt=now - 2 * WINDOW).delete()
+    return codes + counters
 
 
 def sign_in_attempt(*, merchant: Merchant, login: str, client_ip: str | None, now: datetime | None = None) -> None:

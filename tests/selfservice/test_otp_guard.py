@@ -190,3 +190,23 @@ def test_concurrent_sends_to_one_phone_send_once(merchant, clock):
     assert sum(isinstance(r, OtpChallenge) for r in results) == 1
     assert all(r.code == "resend_too_soon" for r in results if isinstance(r, OtpBlocked))
     assert OtpThrottle.objects.get(key__startswith="send:phone:").count == 1
+
+
+@pytest.mark.django_db
+def test_old_records_are_purged_and_the_purge_is_scheduled(merchant, clock):
+    from django_celery_beat.models import PeriodicTask
+
+    from accounts.tasks import otp_records_purge_task
+
+    old = issue(merchant, clock)
+    clock.advance(3 * 3600)
+    fresh = issue(merchant, clock, phone="+249912345670")
+    assert guard.otp_records_purge(now=clock()) == 1  # the old phone's counter; its code is kept a day
+    assert OtpThrottle.objects.filter(key__endswith="+249912345670").exists()
+    clock.advance(25 * 3600)
+    issue(merchant, clock, phone="+249912345671")
+    assert guard.otp_records_purge(now=clock()) >= 2
+    assert not OtpChallenge.objects.filter(pk__in=[old.pk, fresh.pk]).exists()
+    assert OtpChallenge.objects.count() == 1
+    assert otp_records_purge_task.run() == 0  # real time: nothing more is old
+    assert PeriodicTask.objects.get(task="accounts.tasks.otp_records_purge_task").enabled
