@@ -106,3 +106,29 @@ def test_every_page_shows_the_merchants_name(client, enayapay, vospay):
         assert 'data-testid="merchant-name">Demo Bazaar<' in html(response), path
         assert "sidenav" not in html(response)  # no dashboard navigation
         assert "<script>" not in html(response) and "style=" not in html(response)  # CSP-ready
+
+
+def test_customer_required_is_what_the_checkout_uses(client, vospay, rf, merchant):
+    from django.http import HttpResponse
+
+    from accounts.selfservice.sessions import customer_required, customer_token
+
+    @customer_required("vospay")
+    def checkout(request, merchant_slug, order):
+        token = customer_token(request)
+        return HttpResponse(f"{request.customer.name}|{request.customer.customer.phone}|{order}|{token.count('.')}")
+
+    request = rf.get("/me/demo/checkout/B001/")
+    request.session = client.session
+    response = checkout(request, merchant_slug="demo", order="B001")
+    assert response.status_code == 302
+    assert response["Location"] == "/me/demo/vospay/signin/?next=/me/demo/checkout/B001/"
+
+    vospay_signed_in(client)
+    request.session = client.session
+    response = checkout(request, merchant_slug="demo", order="B001")
+    assert response.content.decode() == "Siti Rohanah|+628110000002|B001|2"
+    from django.http import Http404
+
+    with pytest.raises(Http404):  # no such merchant
+        checkout(request, merchant_slug="other", order="B001")
