@@ -200,3 +200,20 @@ def test_access_code_sign_ins_are_limited(client, vospay, clock):
     response = client.post(me("vospay/signin/access-code/"), {"login": "siti.rohanah@example.id",
                                                               "access_code": vos.ACCESS_CODE_SITI})
     assert response.status_code == 302
+
+
+def test_a_timeout_on_the_code_and_a_malformed_profile_are_clear_pages(client, vospay, sandbox, clock):
+    from accounts.models import OtpChallenge
+
+    arm_fault(sandbox, "vospay", "send_otp", "timeout", delay=2.5)  # the test read timeout is 2 s
+    response = client.post(me("vospay/signin/"), {"phone": vos.PHONE_SITI})
+    assert response.status_code == 503 and "you can try again" in html(response)
+    assert 'value="08110000002"' in html(response)
+    assert OtpChallenge.objects.count() == 1  # the SMS may have gone out: counted
+    clock.advance(61)
+    vospay_signed_in(client)
+    arm_fault(sandbox, "vospay", "profile", "malformed", count=3)
+    response = client.get(me("vospay/"))
+    assert response.status_code == 502 and "could not read" in html(response)
+    assert "Sign out" in html(response)  # still signed in: the next visit reads it again
+    assert "Siti Rohanah" in html(client.get(me("vospay/")))
