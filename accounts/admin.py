@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import ApiKey, Customer, Membership, Merchant, User
+from accounts.models import ApiKey, Customer, Membership, Merchant, OtpChallenge, OtpThrottle, User
 from accounts.phones import InvalidPhone, phone_to_e164
 from accounts.services import api_key_revoke
 
@@ -82,3 +82,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+# -- customer self-service: the OTP guard's records (read only; staff may delete a row to
+# lift a block by hand) ---------------------------------------------------------------------
+
+
+@admin.register(OtpChallenge)
+class OtpChallengeAdmin(admin.ModelAdmin):
+    list_display = ["phone", "flow", "merchant", "attempts", "max_attempts", "issued_at", "expires_at", "passed_at"]
+    list_filter = ["flow", "merchant"]
+    search_fields = ["phone"]
+    readonly_fields = [f.name for f in OtpChallenge._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OtpThrottle)
+class OtpThrottleAdmin(admin.ModelAdmin):
+    list_display = ["key", "count", "window_start", "last_at"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "count", "window_start", "last_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

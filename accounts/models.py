@@ -139,3 +139,45 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or 'Customer'} {self.phone}"
+
+
+# -- customer self-service: Paydesk's own OTP guard (accounts/selfservice/otp_guard.py) ----
+class OtpChallenge(models.Model):
+    """One code a provider texted for one flow (``enayapay_register``, ``vospay_signin``...)
+    to one phone. Paydesk never sees the code itself: it counts the tries, so at most
+    ``max_attempts`` codes are ever sent to the provider for it, whatever the provider
+    allows. A code asked for by one flow cannot be entered in another."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    flow = models.CharField(max_length=40)
+    phone = models.CharField(max_length=16, help_text="E.164")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    passed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "phone", "issued_at"], name="accounts_otp_phone_idx")]
+        verbose_name = "OTP challenge"
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.phone} ({self.attempts}/{self.max_attempts})"
+
+
+class OtpThrottle(models.Model):
+    """A counter in a rolling-hour window for one key (``send:phone:<merchant>:<e164>``,
+    ``send:ip:<address>``, ``try:ip:<address>``). Changed only by one conditional UPDATE,
+    so two concurrent requests can never both take the last slot."""
+
+    key = models.CharField(max_length=120, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OTP throttle"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

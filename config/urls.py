@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("me/<slug:merchant_slug>/checkout/", include("payments.checkout.urls")),
+    path("me/<slug:merchant_slug>/", include(("accounts.selfservice.urls", "selfservice"))),
     path("", include("accounts.urls")),
 ]
 

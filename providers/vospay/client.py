@@ -651,4 +651,15 @@ def _contract(c: dict) -> Contract:
         interest_rate=Decimal(str(c["interestRate"])),
         next_payment_due=_yyyymmdd(c.get("nextPaymentDue")), transaction_date=_yyyymmdd(c.get("transactionDate")),
         raw_status=raw, status=CONTRACT_STATUSES.get(raw, "unknown"),
+        items=tuple(
+            OrderItem(name=str(i.get("name") or ""), quantity=int(i["quantity"]),
+                      price=Money.parse(i["price"], currency))
+            for i in detail.get("items") or ()
+        ),
+        **{field: Money.parse(detail[key], currency) if detail.get(key) is not None else None
+           for field, key in _CONTRACT_COSTS},
     )
+
+
+_CONTRACT_COSTS = (("shipping_cost", "shippingCost"), ("insurance_cost", "insuranceCost"),
+                   ("processing_fee", "processingFee"), ("tax", "tax"))

@@ -161,6 +161,12 @@ class Contract:
     transaction_date: date | None
     raw_status: str
     status: str
+    # What was bought (unit prices) and the costs on top, as the contract list sends them.
+    items: tuple[OrderItem, ...] = ()
+    shipping_cost: Money | None = None
+    insurance_cost: Money | None = None
+    processing_fee: Money | None = None
+    tax: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
