@@ -46,6 +46,8 @@ def entries(web: str, sandbox: str) -> list[tuple[str, str, str, str]]:
     return [
         ("Paydesk is running:", f"{web}/", f"{web}/accounts/login/", "var/log/web.log"),
         ("Admin:", f"{web}/admin/", f"{web}/admin/login/", "var/log/web.log"),
+        ("Customer pages:", f"{web}/me/demo/  (Demo Bazaar's customers; test phones in README)", f"{web}/me/demo/",
+         "var/log/web.log"),
         ("Sandboxes:", f"{sandbox}/  (index: base URLs, test data)", f"{sandbox}/", "var/log/sandbox.log"),
         ("Sandbox control API:", f"{sandbox}/_sandbox/", f"{sandbox}/_sandbox/", "var/log/sandbox.log"),
     ]

@@ -26,15 +26,20 @@ def _banner(web: str, sandbox: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.django_db(transaction=True)
 def test_banner_lists_every_url_when_all_answer(live_server, sandbox):
+    from tests.factories import MerchantFactory
+
+    MerchantFactory(name="Demo Bazaar", slug="demo")  # as seed_demo makes it: its customer pages answer
     result = _banner(live_server.url, sandbox.url)
     assert result.returncode == 0, result.stderr
     assert f"Paydesk is running:   {live_server.url}/\n" in result.stdout
     assert f"Admin:                {live_server.url}/admin/\n" in result.stdout
+    assert f"Customer pages:       {live_server.url}/me/demo/  (Demo Bazaar's customers" in result.stdout
     assert f"Sandboxes:            {sandbox.url}/  (index: base URLs, test data)" in result.stdout
     assert f"Sandbox control API:  {sandbox.url}/_sandbox/" in result.stdout
     assert "owner        Demo Bazaar, owner" in result.stdout
     assert result.stderr == ""
-    for shown in (f"{live_server.url}/admin/", f"{sandbox.url}/", f"{sandbox.url}/_sandbox/"):
+    for shown in (f"{live_server.url}/admin/", f"{live_server.url}/me/demo/", f"{sandbox.url}/",
+                  f"{sandbox.url}/_sandbox/"):
         assert requests.get(shown, timeout=5).status_code == 200, shown  # each link leads somewhere
 
 
