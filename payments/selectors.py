@@ -205,6 +205,8 @@ def provider_volume(*, merchant: Merchant, days: list[dt.date]) -> dict:
     """Volume and success rate per provider (and currency) per day, from ONE query."""
     grouped = (
         Transaction.objects.filter(merchant=merchant, kind__in=MONEY_IN, created_at__gte=_start_of(days[0]))
+        # A payment made on an order (EnKash) is that order's money: the order counts, once.
+        .exclude(kind=Kind.PAYMENT, parent__isnull=False)
         .annotate(day=TruncDate("created_at"))
         .values("provider", "currency", "day", "status")
         .annotate(n=Count("id"), total=Sum("amount"))

@@ -153,3 +153,16 @@ def test_home_costs_the_same_queries_at_any_size(merchant, size, django_assert_n
             "payments/_home.html", {**home_context(merchant=merchant), "current_membership": membership}
         )
     assert page.count("<article") == size // 20 + 1
+
+
+def test_an_order_paid_by_a_payment_counts_once(merchant):
+    enkash = ConnectionFactory(merchant=merchant, provider="enkash")
+    order = TransactionFactory(merchant=merchant, connection=enkash, kind="order", status="succeeded",
+                               currency="INR", amount=Decimal("499.00"), created_at=at(1))
+    for status in ("failed", "succeeded"):  # a failed attempt, then the payment that paid it
+        TransactionFactory(merchant=merchant, connection=enkash, kind="payment", status=status, parent=order,
+                           currency="INR", amount=Decimal("499.00"), created_at=at(1))
+
+    day = at(1).date().isoformat()
+    assert table_row(render(merchant), f"volume-{day}-enkash-INR") == [
+        day, "EnKash", "1", "1", "0", "499.00 INR", "100.0%"]
