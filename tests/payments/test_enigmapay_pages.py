@@ -220,3 +220,21 @@ def test_another_merchants_records_are_404(enigmapay, members, sandbox):
     client = signed_in(stranger)
     assert client.get(f"/dashboard/ibans/{iban.pk}/").status_code == 404
     assert client.post(f"/dashboard/ibans/refresh/{enigmapay.pk}/").status_code == 404
+
+
+def test_the_transaction_page_says_who_resolves_an_unknown_and_links_the_kind_page(client, merchant, members):
+    from django.utils import timezone
+
+    from payments.models import Transaction
+    from tests.factories import ConnectionFactory
+
+    client.force_login(members["viewer"])
+    eoneopay = ConnectionFactory(merchant=merchant, provider="eoneopay")
+    flagged = Transaction.objects.create(
+        merchant=merchant, connection=eoneopay, provider="eoneopay", kind="payment", amount="5.00", currency="AUD",
+        status="unknown", needs_attention_since=timezone.now(),
+        attention_reason="EoneoPay has no status call: look the reference up in its dashboard.")
+    html = client.get(f"/dashboard/transactions/{flagged.pk}/").content.decode()
+    assert "A person must check this with EoneoPay" in html and "look the reference up" in html
+    assert "Paydesk asks" not in html
+    assert f'href="/dashboard/payments/{flagged.pk}/"' in html
