@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
@@ -27,6 +28,8 @@ from config.api import CursorPage, error_body, error_responses, provider_error_s
 from payments.api.orders_registry import handler_for, order_create_handler
 from payments.api.serializers import AmountField, EventOutputSerializer
 from payments.api.views import IDEMPOTENCY_HEADER, actor_of, idempotent, non_atomic, transaction_answer
+from payments.api.vospay import ORDER_EXAMPLE as VOSPAY_ORDER_EXAMPLE
+from payments.api.vospay import VospayOrderCreateInputSerializer, VospayOrderOutputSerializer
 from payments.models import Kind, Status, Transaction
 from payments.order_filters import ORDER_PROVIDERS, order_filter
 from payments.services.enkash import order_create, order_refresh, payment_submit, refund_totals
@@ -215,6 +218,15 @@ class PaymentDetailInputSerializer(serializers.Serializer):
 
 
 # -- views -----------------------------------------------------------------------------------
+def _polymorphic(name: str, *parts) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(component_name=name, serializers=list(parts), resource_type_field_name=None)
+
+
+_ORDER_CREATE_BODIES = _polymorphic("OrderCreateInput", EnKashOrderCreateInputSerializer,
+                                    VospayOrderCreateInputSerializer)
+_ORDER_CREATED = _polymorphic("OrderCreated", OrderOutputSerializer, VospayOrderOutputSerializer)
+
+
 class OrderCursor(CursorPage):
     ordering = ("-created_at", "-id")
 
@@ -250,11 +262,18 @@ class OrderListApi(generics.ListAPIView):
 
     @extend_schema(
         operation_id="orders_create", tags=["orders"], summary="Create an order with the connection's provider",
-        description="The body is the provider's (EnKash: `EnKashOrderCreateInput`). 201: created (pending, with "
-                    "`enkash.checkout_url`). 202: EnKash did not confirm in time; the order is `unknown` and "
-                    "Paydesk asks EnKash about it by its order id; it is never created twice. 422: refused.",
-        parameters=[IDEMPOTENCY_HEADER], request=EnKashOrderCreateInputSerializer,
-        responses={201: OrderOutputSerializer, 202: OrderOutputSerializer, **error_responses(400, 409, 422, 502, 503)},
+        description="The body is the chosen connection's provider's: EnKash (`EnKashOrderCreateInput`) or Vospay "
+                    "(`VospayOrderCreateInput`: items, costs; the gross is computed). EnKash: 201 created (pending, "
+                    "with `enkash.checkout_url`); 202 EnKash did not confirm in time, the order is `unknown` and "
+                    "Paydesk asks EnKash about it by its order id, never creating it twice; 422 refused. Vospay: "
+                    "201 with the customer's `checkout_url` (nothing is sent to Vospay until the customer pays).",
+        parameters=[IDEMPOTENCY_HEADER], request=_ORDER_CREATE_BODIES,
+        examples=[OpenApiExample("A new EnKash order", value=ORDER_EXAMPLE, response_only=True, status_codes=["201"]),
+                  OpenApiExample("A new Vospay order", value=VOSPAY_ORDER_EXAMPLE, response_only=True,
+                                 status_codes=["201"]),
+                  OpenApiExample("EnKash did not confirm in time: unknown, being asked about", response_only=True,
+                                 status_codes=["202"], value={**ORDER_EXAMPLE, "status": "unknown", "raw_status": ""})],
+        responses={201: _ORDER_CREATED, 202: OrderOutputSerializer, **error_responses(400, 409, 422, 502, 503)},
     )
     def post(self, request):
         connection = _order_connection(request)
