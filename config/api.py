@@ -82,7 +82,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -307,6 +307,24 @@ ERROR_EXAMPLES: dict[int, tuple[str, str, dict[str, Any]]] = {
 
 # Every operation can answer these, whatever it does.
 ALWAYS = (401, 403, 500)
+
+
+def cursor_page_of(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The schema of one CursorPage of ``serializer_class`` rows, for list views that are
+    plain APIViews (drf-spectacular wraps only generic list views by itself)."""
+    name = serializer_class.__name__.removesuffix("Serializer").removesuffix("Output") + "Page"
+    page = type(f"{name}Serializer", (serializers.Serializer,), {
+        "next": serializers.URLField(allow_null=True, help_text="The next (older) page, or null"),
+        "previous": serializers.URLField(allow_null=True, help_text="The previous (newer) page, or null"),
+        "results": serializer_class(many=True),
+        "Meta": type("Meta", (), {"ref_name": name}),
+    })
+    # The rows' own examples, as one page of them.
+    rows = [e for e in getattr(serializer_class, "_spectacular_annotation", {}).get("examples", [])
+            if not e.request_only]
+    examples = [OpenApiExample(f"A page: {e.name}", response_only=True, status_codes=["200"],
+                               value={"next": None, "previous": None, "results": [e.value]}) for e in rows[:1]]
+    return extend_schema_serializer(examples=examples)(page) if examples else page
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

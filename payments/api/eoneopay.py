@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import HasRole
 from accounts.models import Role
-from config.api import CursorPage, error_body, error_responses, provider_error_status
+from config.api import CursorPage, cursor_page_of, error_body, error_responses, provider_error_status
 from payments.api.serializers import AmountField, EventOutputSerializer, TransactionOutputSerializer
 from payments.api.views import IDEMPOTENCY_HEADER, actor_of, idempotent, non_atomic
 from payments.models import EoneoPayCustomer, Kind, Status
@@ -270,7 +270,7 @@ class CustomerListApi(APIView):
                                "name; `state=deleted` or `all` shows deleted ones too.",
                    parameters=[OpenApiParameter("q", str), OpenApiParameter("state", str),
                                OpenApiParameter("limit", int)],
-                   responses={200: CustomerOutputSerializer(many=True), **error_responses(400)})
+                   responses={200: cursor_page_of(CustomerOutputSerializer), **error_responses(400)})
     def get(self, request):
         found = customer_filter(merchant=request.merchant, data=request.query_params)
         if not found.is_valid():
@@ -366,7 +366,7 @@ class PaymentListApi(APIView):
                     OpenApiParameter("created_from", OpenApiTypes.DATE),
                     OpenApiParameter("created_to", OpenApiTypes.DATE), OpenApiParameter("amount_min", str),
                     OpenApiParameter("amount_max", str), OpenApiParameter("limit", int)],
-        responses={200: PaymentOutputSerializer(many=True), **error_responses(400)},
+        responses={200: cursor_page_of(PaymentOutputSerializer), **error_responses(400)},
     )
     def get(self, request):
         found = payment_filter(merchant=request.merchant, data=request.query_params)
