@@ -87,6 +87,40 @@ def stop(procs) -> None:
         p.wait(timeout=30)
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """A process and its descendants (a Celery worker and its pool processes)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [pid, *(p for c in children for p in tree(int(c)))]
+
+
+def backends() -> list[int]:
+    """The PostgreSQL backends of the bench database (the workers keep theirs)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def cpu_by_part(workers, sandbox) -> dict[str, float]:
+    return {"workers": cpu_seconds(p for w in workers for p in tree(w.pid)), "sandbox": cpu_seconds([sandbox.pid]),
+            "postgres": cpu_seconds(backends())}
+
+
 def make_rows(conn, count: int) -> list[int]:
     due = timezone.now() - timedelta(seconds=1)
     rows = [Transaction(merchant_id=conn.merchant_id, connection=conn, provider="enigmapay", kind=Kind.PAYOUT,
@@ -143,11 +177,14 @@ def main() -> None:
         app.control.purge()
         workers = start_workers(args.workers, args.concurrency)
         time.sleep(3)  # the workers' start-up is not the sync's time
+        before = cpu_by_part(workers, sandbox)
         started = time.perf_counter()
         runs = sync.transactions_dispatch()
         while Transaction.objects.filter(pk__in=pks).exclude(status=Status.SUCCEEDED).exists():
             time.sleep(0.2)
         wall = time.perf_counter() - started
+        # (PostgreSQL: the backends alive at the end; a worker's reconnect would be missed.)
+        cpu = {k: v - before.get(k, 0) for k, v in cpu_by_part(workers, sandbox).items()}
         upstream = calls(pks)
     finally:
         stop([*workers, sandbox])
@@ -159,6 +196,8 @@ def main() -> None:
     print(f"concurrent sync: {wall:.1f} s wall, {args.count / wall:.0f} transactions/s, "
           f"{bound / wall:.1f}x faster than the bound")
     print(f"upstream calls: {upstream:,} ({upstream / args.count:.2f} per transaction)")
+    print("CPU per transaction: " + ", ".join(f"{k} {v / args.count * 1000:.2f} ms" for k, v in cpu.items())
+          + f" (total {sum(cpu.values()) / args.count * 1000:.2f} ms; 2 cores give {2 * wall / args.count * 1000:.2f})")
 
 
 if __name__ == "__main__":
