@@ -39,6 +39,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from providers import crypto
-from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub
+from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub, secrets_registry
 from providers.models import ProviderConnection, WebhookEvent
 
 logger = logging.getLogger("providers.callbacks")
@@ -126,11 +127,32 @@ def _storable(text: str) -> str:
 def _stored_headers(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
     """Masked by name (Authorization, X-Api-Key...) and by value (a PAN or a token in
     a header of any name)."""
-    return {
-        name: (MASK if is_sensitive_key(name) else _storable(scrub(value, secrets)))
-        for name, value in headers.items()
-        if name.lower() not in _DROPPED_HEADERS
-    }
+    shown = {}
+    for name, value in headers.items():
+        if name.lower() in _DROPPED_HEADERS:
+            continue
+        shown[name] = MASK if _sensitive_header(name) else _scrubbed_header_value(value, tuple(secrets))
+    return shown
+
+
+# Header names and most header values (User-Agent, Content-Type, Accept...) are the same
+# delivery after delivery, and masking them was as costly as masking the body: the
+# results are kept. ``scrub`` is a pure function of the text, the secrets and the
+# process's registry of known secrets (its compiled pattern is part of the key). A value
+# with a run of digits long enough for a card number is never kept: it is masked afresh.
+_sensitive_header = functools.lru_cache(maxsize=512)(is_sensitive_key)
+_PAN_LIKE = re.compile(r"(?:\d[ -]?){12}")
+
+
+def _scrubbed_header_value(value: str, secrets: tuple[str, ...]) -> str:
+    if len(value) > 200 or _PAN_LIKE.search(value):
+        return _storable(scrub(value, secrets))
+    return _scrubbed_cached(value, secrets, secrets_registry.pattern())
+
+
+@functools.lru_cache(maxsize=2048)
+def _scrubbed_cached(value: str, secrets: tuple[str, ...], _registry_pattern) -> str:
+    return _storable(scrub(value, secrets))
 
 
 def _shown_body(body: bytes, secrets: list[str]) -> tuple[str, bool]:
