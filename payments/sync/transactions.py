@@ -354,9 +354,10 @@ def runs_close_interrupted(*, now: datetime | None = None) -> int:
     or lost with its message), and their unanswered rows were due again long since. Run
     by each dispatch, so a run shows "running" for at most a lease."""
     now = now or timezone.now()
-    return SyncRun.objects.filter(
-        task=SyncRun.Task.TRANSACTIONS, finished_at__isnull=True, created_at__lt=now - policy.lease(),
-    ).update(finished_at=now, error=INTERRUPTED)
+    stale = SyncRun.objects.filter(
+        task=SyncRun.Task.TRANSACTIONS, finished_at__isnull=True, created_at__lt=now - policy.lease())
+    # Read first: the UPDATE is rare, the dispatch runs every 15 s.
+    return stale.update(finished_at=now, error=INTERRUPTED) if stale.exists() else 0
 
 
 INTERRUPTED = "Interrupted: a worker stopped before this run finished; its rows were asked about again."
