@@ -238,7 +238,11 @@ def _wrap_up(pks, rows, tally: _Tally, *, left=(), stopped: bool = False) -> Non
         SyncRun.objects.filter(pk=tally.run_id).update(finished_at=timezone.now(), error=STOPPED)
         return
     _release(list(left), tally)
-    tally.flush(extra_done=len(pks) - len(rows) + len(left))
+    # Rows of ``pks`` not under this lease were recorded by an earlier delivery of this
+    # batch (counted then) or taken by a later claim (counted by its run): not counted
+    # here. Should that leave this run short of its total, ``runs_close_interrupted``
+    # closes it once its lease has passed.
+    tally.flush(extra_done=len(left))
     Transaction.objects.filter(pk__in=pks, sync_lease_until=tally.lease_until).update(sync_lease_until=None)
 
 
