@@ -36,6 +36,7 @@ REAL_PAYOUTS = 50
 BODIES_PER_PAYOUT = 20
 PROCESSES, THREADS = 4, 8
 GUNICORN = ["--workers", "2", "--threads", "4"]  # as bin/run
+ROUNDS = 10
 
 
 def free_port() -> int:
@@ -53,7 +54,7 @@ def bench_env() -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paydesk_cbbench"),
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "PAYDESK_LOG_LEVEL": "WARNING",
@@ -123,34 +124,76 @@ def deliveries(count: int, payouts: list[dict]) -> list[bytes]:
 
 
 # -- load ------------------------------------------------------------------------------------
-def _post_chunk(args: tuple[str, list[bytes]]) -> list[float]:
+def _post_chunk(args: tuple[str, list[bytes]]) -> tuple[float, float, list[float]]:
+    """(first send, last answer, latencies) for one client process."""
     url, chunk = args
     sessions: dict[int, requests.Session] = {}
 
-    def one(body: bytes) -> float:
+    def one(body: bytes) -> tuple[float, float]:
         import threading
 
         session = sessions.setdefault(threading.get_ident(), requests.Session())
         start = time.perf_counter()
         answer = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
-        elapsed = time.perf_counter() - start
+        end = time.perf_counter()
         if answer.status_code != 200:
             raise RuntimeError(f"{url}: HTTP {answer.status_code}")
-        return elapsed
+        return start, end
 
     with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(one, chunk))
+        spans = list(pool.map(one, chunk))
+    return min(s for s, _ in spans), max(e for _, e in spans), [e - s for s, e in spans]
 
 
-def load(url: str, bodies: list[bytes]) -> dict:
-    chunks = [(url, bodies[i::PROCESSES]) for i in range(PROCESSES)]
-    start = time.perf_counter()
-    with Pool(PROCESSES) as pool:
-        latencies = [x for part in pool.map(_post_chunk, chunks) for x in part]
-    wall = time.perf_counter() - start
-    latencies.sort()
-    return {"rps": len(bodies) / wall, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "n": len(bodies)}
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(master: int, database: str) -> tuple[list[int], list[int]]:
+    """The gunicorn workers, and the PostgreSQL backends serving the bench database."""
+    import psycopg
+
+    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as db:
+        backends = [r[0] for r in db.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])]
+    return workers, backends
+
+
+class Load:
+    """Requests, wall time, latencies and server CPU of one view, summed over rounds."""
+
+    def __init__(self) -> None:
+        self.n, self.wall, self.cpu, self.db_cpu, self.client_cpu, self.latencies = 0, 0.0, 0.0, 0.0, 0.0, []
+
+    def run(self, pool: Pool, url: str, bodies: list[bytes], pids) -> None:
+        chunks = [(url, bodies[i::PROCESSES]) for i in range(PROCESSES)]
+        clients = [p.pid for p in pool._pool]  # the load generator's processes
+        (web, db), client_before = pids(), cpu_seconds(clients)
+        web_before, db_before = cpu_seconds(web), cpu_seconds(db)
+        parts = pool.map(_post_chunk, chunks)
+        web, db = pids()
+        self.cpu += cpu_seconds(web) - web_before
+        self.db_cpu += cpu_seconds(db) - db_before
+        self.client_cpu += cpu_seconds(clients) - client_before
+        self.wall += max(p[1] for p in parts) - min(p[0] for p in parts)
+        self.latencies += [x for p in parts for x in p[2]]
+        self.n += len(bodies)
+
+    def summary(self) -> dict:
+        ordered = sorted(self.latencies)
+        return {"rps": self.n / self.wall, "p50": statistics.median(ordered) * 1000,
+                "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000, "n": self.n,
+                "cpu_ms": (self.cpu + self.db_cpu) / self.n * 1000, "db_cpu_ms": self.db_cpu / self.n * 1000,
+                "client_cpu_ms": self.client_cpu / self.n * 1000}
 
 
 # -- after: apply everything with a real worker, check ------------------------------------------
@@ -213,25 +256,49 @@ def main() -> None:
         callback_path, payouts = seed(sandbox)
         bodies = deliveries(count, payouts)
         warm = [b'{"warm": %d}' % n for n in range(200)]
-        load(web + "/bench/bare/", warm)
-        bare = load(web + "/bench/bare/", bodies)
+        database = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+
+        def pids():
+            return server_pids(procs[1].pid, database)
+
+        bare, callback = Load(), Load()
+        with Pool(PROCESSES) as pool:
+            Load().run(pool, web + "/bench/bare/", warm, pids)
+            # Interleaved rounds, so that both views meet the same background load (the
+            # box is shared): each round sends its slice to one view, then the other.
+            for n in range(ROUNDS):
+                part = bodies[n::ROUNDS]
+                for load in ((bare, callback) if n % 2 == 0 else (callback, bare)):
+                    load.run(pool, web + ("/bench/bare/" if load is bare else callback_path), part, pids)
+        bare, callback = bare.summary(), callback.summary()
+        print_load(count, bare, callback)
         from providers.models import WebhookEvent
 
-        callback = load(web + callback_path, bodies)
         assert WebhookEvent.objects.count() == count - int(count * DUPLICATE_SHARE)
-        result = check(payouts, count, env)
+        # BENCH_SKIP_APPLY=1: the intake figures only (to compare code versions quickly).
+        result = {} if os.environ.get("BENCH_SKIP_APPLY") else check(payouts, count, env)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
             proc.wait(30)
-    print(f"{count} deliveries, {DUPLICATE_SHARE:.0%} duplicates, {PROCESSES}x{THREADS} client threads, "
-          f"gunicorn {' '.join(GUNICORN)}")
-    print("| view | req/s | p50 ms | p99 ms |\n|---|---|---|---|")
-    for name, r in (("bare view", bare), ("callback URL", callback)):
-        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} |")
-    print(f"callback / bare throughput: {callback['rps'] / bare['rps']:.0%}")
     print(json.dumps(result, indent=1))
+
+
+def print_load(count: int, bare: dict, callback: dict) -> None:
+    print(f"{count} deliveries, {DUPLICATE_SHARE:.0%} duplicates, {PROCESSES}x{THREADS} client threads, "
+          f"gunicorn {' '.join(GUNICORN)}, {ROUNDS} interleaved rounds")
+    print("| view | req/s | p50 ms | p99 ms | server CPU ms / request (of which PostgreSQL) "
+          "| client CPU ms / request |\n|---|---|---|---|---|---|")
+    for name, r in (("bare view", bare), ("callback URL", callback)):
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['cpu_ms']:.2f} "
+              f"({r['db_cpu_ms']:.2f}) | {r['client_cpu_ms']:.2f} |")
+    print(f"callback / bare throughput: {callback['rps'] / bare['rps']:.0%}")
+    # What the box would give each view if the bench had its CPU to itself (Redis's share
+    # of the callback's work is not counted).
+    cost = {name: r["cpu_ms"] + r["client_cpu_ms"] for name, r in (("bare", bare), ("callback", callback))}
+    print(f"CPU per request, server and client: bare {cost['bare']:.2f} ms, callback {cost['callback']:.2f} ms "
+          f"-> {cost['bare'] / cost['callback']:.0%} on a box of its own", flush=True)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,33 @@ def stop(procs) -> None:
         p.wait(timeout=30)
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """A process and its descendants (a Celery worker and its pool processes)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [pid, *(p for c in children for p in tree(int(c)))]
+
+
+def cpu_by_part(workers, sandbox) -> dict[str, float]:
+    # PostgreSQL's share is not counted: a worker's task opens and closes its own
+    # connection (CONN_MAX_AGE 0), so its backends are gone when the run is read.
+    return {"workers": cpu_seconds(p for w in workers for p in tree(w.pid)), "sandbox": cpu_seconds([sandbox.pid])}
+
+
 def make_rows(conn, count: int) -> list[int]:
     due = timezone.now() - timedelta(seconds=1)
     rows = [Transaction(merchant_id=conn.merchant_id, connection=conn, provider="enigmapay", kind=Kind.PAYOUT,
@@ -137,28 +164,39 @@ def main() -> None:
                                 base_url=f"{url}/enigmapay/api/dealer", credentials=dict(DEMO_CREDENTIALS))
     workers = []
     try:
-        per_call = one_at_a_time(conn)
+        per_call_before = one_at_a_time(conn)
         reset(merchant)
         pks = make_rows(conn, args.count)
         app.control.purge()
         workers = start_workers(args.workers, args.concurrency)
         time.sleep(3)  # the workers' start-up is not the sync's time
+        before = cpu_by_part(workers, sandbox)
         started = time.perf_counter()
         runs = sync.transactions_dispatch()
         while Transaction.objects.filter(pk__in=pks).exclude(status=Status.SUCCEEDED).exists():
             time.sleep(0.2)
         wall = time.perf_counter() - started
+        cpu = {k: v - before.get(k, 0) for k, v in cpu_by_part(workers, sandbox).items()}
         upstream = calls(pks)
+        stop(workers)
+        # Again after the run, on the same box: the load of a shared machine drifts, and it
+        # stretches the one-at-a-time time (every wait is in series) more than the sync's.
+        per_call_after = one_at_a_time(conn)
     finally:
         stop([*workers, sandbox])
+    per_call = (per_call_before + per_call_after) / 2
     bound = per_call * args.count
     print(f"transactions: {args.count:,}; added latency per call: {LATENCY * 1000:.0f} ms")
     print(f"workers: {args.workers} x prefork {args.concurrency}, {sync.policy.threads_per_batch()} threads "
           f"per batch, {len(runs)} run(s)")
-    print(f"one call at a time: {per_call * 1000:.1f} ms per transaction (sample {SAMPLE}) -> bound {bound:.1f} s")
+    print(f"one call at a time: {per_call_before * 1000:.1f} ms per transaction before the run, "
+          f"{per_call_after * 1000:.1f} after (samples of {SAMPLE}) -> bound {bound:.1f} s")
     print(f"concurrent sync: {wall:.1f} s wall, {args.count / wall:.0f} transactions/s, "
           f"{bound / wall:.1f}x faster than the bound")
     print(f"upstream calls: {upstream:,} ({upstream / args.count:.2f} per transaction)")
+    print("CPU per transaction: " + ", ".join(f"{k} {v / args.count * 1000:.2f} ms" for k, v in cpu.items())
+          + f" (2 cores over the wall time: {2 * wall / args.count * 1000:.2f} ms; PostgreSQL and the "
+          "other suites on the box take the rest)")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from providers.callbacks import (
     MAX_BODY_BYTES,
     callback_acknowledgement,
-    webhook_event_enqueue,
+    webhook_event_hand_over,
     webhook_event_receive,
 )
 from providers.models import ProviderConnection
@@ -74,6 +74,7 @@ def callback_receive(request, provider: str, token: str):
         _forget(provider, token)
         raise Http404("No such callback URL.") from None
     if receipt.needs_applying:
-        # In autocommit here, so "on commit" is now: the row is visible to the worker.
-        webhook_event_enqueue(event_id=receipt.event_id)
+        # Committed already (autocommit): handed to this process's outbox, which sends
+        # the ids of many deliveries as one message a moment later.
+        webhook_event_hand_over(event_id=receipt.event_id)
     return JsonResponse(callback_acknowledgement(provider))

@@ -17,39 +17,67 @@ UPDATE`` counting the replay, run in autocommit (the view opts out of
 written for PostgreSQL and SQLite, the two databases Paydesk runs on.
 
 Applying is ``payments``' job, and ``providers`` must not import ``payments``
-(DESIGN.md). So the hand-over is a Celery task *name*: ``webhook_event_enqueue``
-sends ``APPLY_TASK`` by name once the event is committed, and
-``payments.callbacks.tasks`` registers a task under that name. No import, no signal,
-no registry to fill at start-up: the broker is the seam. A broker that is down does not
-lose the callback (the event is already stored, pending); the sweep
+(DESIGN.md). So the hand-over is a Celery task *name*: ``payments.callbacks.tasks``
+registers tasks under ``APPLY_TASK`` (one event) and ``APPLY_MANY_TASK`` (a list). No
+import, no signal, no registry to fill at start-up: the broker is the seam. A broker that
+is down does not lose the callback (the event is already stored, pending); the sweep
 (``payments.callbacks.tasks.callbacks_sweep``) enqueues what was left behind.
+
+The callback URL does not publish a message per delivery: publishing cost more than the
+store itself (about 1.3 ms of CPU each, measured; bench/README.md). It hands the new
+event's id to this process's ``_Outbox``, whose thread sends every id gathered in the
+last ``CALLBACK_HAND_OVER_SECONDS`` (a quarter of a second) as one ``APPLY_MANY_TASK`` message. The
+answer to the provider never waits for the broker. What a process holds when it dies
+unannounced (at most that interval's ids) is still stored and pending: a replay of the
+same body hands it over again, and the sweep takes it after ``claim_lease()``.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import logging
+import os
+import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from providers import crypto
-from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub
+from providers.base.redaction import MASK, is_sensitive_key, redact_text_body, scrub, secrets_registry
 from providers.models import ProviderConnection, WebhookEvent
 
 logger = logging.getLogger("providers.callbacks")
 
 MAX_BODY_BYTES = 64 * 1024
-# The task payments registers to apply a stored callback (see the module docstring).
+# The tasks payments registers to apply stored callbacks (see the module docstring):
+# one event by id, and a list of ids (what the callback URL's outbox sends).
 APPLY_TASK = "payments.apply_callback"
+APPLY_MANY_TASK = "payments.apply_callbacks"
 # How long a worker's claim on an event holds. Far longer than one apply (a status
 # call's timeouts and retries), so a live worker keeps it; a worker that died leaves
-# a claim that expires, and the event can then be taken again.
+# a claim that expires, and the event can then be taken again. ``claim_lease()`` reads
+# ``CALLBACK_CLAIM_LEASE_SECONDS`` (a test that kills a worker shortens it).
 CLAIM_LEASE = timedelta(minutes=5)
+# Ids per APPLY_MANY_TASK message: one worker applies them one after another.
+HAND_OVER_MAX = 50
+# How long the outbox gathers ids before it sends them (``CALLBACK_HAND_OVER_SECONDS``):
+# a quarter of a second is nothing next to the status call that confirms a callback, and
+# under load it makes each message carry many ids.
+HAND_OVER_SECONDS = 0.25
+
+
+def claim_lease() -> timedelta:
+    seconds = getattr(settings, "CALLBACK_CLAIM_LEASE_SECONDS", None)
+    return CLAIM_LEASE if seconds is None else timedelta(seconds=seconds)
 
 # What each provider expects back; any 200 will do for those whose docs say nothing.
 ACKNOWLEDGEMENTS = {"enigmapay": {"success": True}}
@@ -78,10 +106,17 @@ def callback_acknowledgement(provider: str) -> dict:
 
 
 def _connection_secrets(connection: ProviderConnection) -> list[str]:
+    """The connection's secret values, decrypted once per connection object (the callback
+    URL keeps its connections cached for a few seconds) and again when they change."""
+    held = getattr(connection, "_callback_secrets", None)
+    if held is not None and held[0] == connection.credentials_encrypted:
+        return held[1]
     try:
-        return list(connection.credentials.values())
+        secrets = list(connection.credentials.values())
     except crypto.DecryptionError:  # unreadable credentials must not lose the callback
-        return []
+        secrets = []
+    connection._callback_secrets = (connection.credentials_encrypted, secrets)
+    return secrets
 
 
 def _storable(text: str) -> str:
@@ -92,11 +127,32 @@ def _storable(text: str) -> str:
 def _stored_headers(headers: dict[str, str], secrets: list[str]) -> dict[str, str]:
     """Masked by name (Authorization, X-Api-Key...) and by value (a PAN or a token in
     a header of any name)."""
-    return {
-        name: (MASK if is_sensitive_key(name) else _storable(scrub(value, secrets)))
-        for name, value in headers.items()
-        if name.lower() not in _DROPPED_HEADERS
-    }
+    shown = {}
+    for name, value in headers.items():
+        if name.lower() in _DROPPED_HEADERS:
+            continue
+        shown[name] = MASK if _sensitive_header(name) else _scrubbed_header_value(value, tuple(secrets))
+    return shown
+
+
+# Header names and most header values (User-Agent, Content-Type, Accept...) are the same
+# delivery after delivery, and masking them was as costly as masking the body: the
+# results are kept. ``scrub`` is a pure function of the text, the secrets and the
+# process's registry of known secrets (its compiled pattern is part of the key). A value
+# with a run of digits long enough for a card number is never kept: it is masked afresh.
+_sensitive_header = functools.lru_cache(maxsize=512)(is_sensitive_key)
+_PAN_LIKE = re.compile(r"(?:\d[ -]?){12}")
+
+
+def _scrubbed_header_value(value: str, secrets: tuple[str, ...]) -> str:
+    if len(value) > 200 or _PAN_LIKE.search(value):
+        return _storable(scrub(value, secrets))
+    return _scrubbed_cached(value, secrets, secrets_registry.pattern())
+
+
+@functools.lru_cache(maxsize=2048)
+def _scrubbed_cached(value: str, secrets: tuple[str, ...], _registry_pattern) -> str:
+    return _storable(scrub(value, secrets))
 
 
 def _shown_body(body: bytes, secrets: list[str]) -> tuple[str, bool]:
@@ -142,9 +198,61 @@ def webhook_event_enqueue(*, event_id: int) -> None:
     transaction.on_commit(send)
 
 
+class _Outbox:
+    """Ids of stored callbacks waiting to be sent to the workers, for this process. The
+    first id wakes the thread, which waits ``CALLBACK_HAND_OVER_SECONDS`` for more, then
+    sends them all (``HAND_OVER_MAX`` per message). Started on first use, so in each
+    gunicorn worker after the fork; emptied at exit (a graceful restart strands nothing)."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._ids: list[int] = []
+        self._pid = 0
+
+    def add(self, event_id: int) -> None:
+        with self._ready:
+            if self._pid != os.getpid():  # first use in this process (or a forked child)
+                self._ids, self._pid = [], os.getpid()
+                threading.Thread(target=self._run, name="callback-outbox", daemon=True).start()
+            self._ids.append(event_id)
+            if len(self._ids) == 1:
+                self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._ids:
+                    self._ready.wait()
+            time.sleep(getattr(settings, "CALLBACK_HAND_OVER_SECONDS", HAND_OVER_SECONDS))
+            self.flush()
+
+    def flush(self) -> None:
+        with self._ready:
+            ids, self._ids = list(dict.fromkeys(self._ids)), []  # a replay's id once
+        if not ids:
+            return
+        try:
+            with current_app.producer_or_acquire() as producer:  # one producer for every chunk
+                for start in range(0, len(ids), HAND_OVER_MAX):
+                    current_app.send_task(APPLY_MANY_TASK, args=[ids[start:start + HAND_OVER_MAX]],
+                                          producer=producer)
+        except Exception:  # the broker's errors are many and transport-specific
+            logger.exception("could not enqueue callbacks %s; the sweep will pick them up", ids)
+
+
+_outbox = _Outbox()
+atexit.register(_outbox.flush)
+
+
+def webhook_event_hand_over(*, event_id: int) -> None:
+    """Queue a just-stored event for applying, soon and in bulk (see ``_Outbox``). For the
+    callback URL, in autocommit: the row is committed already."""
+    _outbox.add(event_id)
+
+
 def webhook_event_claimable() -> Q:
     """Events no live worker holds: pending, finished, or claimed longer ago than the lease."""
-    busy = Q(processing=WebhookEvent.Processing.PROCESSING, claimed_at__gte=timezone.now() - CLAIM_LEASE)
+    busy = Q(processing=WebhookEvent.Processing.PROCESSING, claimed_at__gte=timezone.now() - claim_lease())
     return ~busy
 
 
@@ -175,11 +283,35 @@ def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int, str]:
     """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id, how
     many times it has now been received and its processing state. Every column comes
     from the model's own fields (defaults, ``auto_now_add``, database preparation), so a
-    field added later is stored too."""
+    field added later is stored too.
+
+    On PostgreSQL its values are bound by the server (Django binds them into the text on
+    the client by default, which was a good part of the store's CPU), so psycopg prepares
+    the statement once per database connection after a few runs. It goes through Django's
+    cursor all the same: its errors, query logging and execute wrappers apply."""
     db = connections[router.db_for_write(WebhookEvent)]
+    sql, fields = _insert_sql(db.alias)
+    params = [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in fields]
+    with _server_binding_cursor(db) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _server_binding_cursor(db):
+    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+        return db.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(ServerBindingCursor(db.connection))  # what db.cursor() does, another class
+
+
+@functools.cache
+def _insert_sql(alias: str) -> tuple[str, list]:
+    db = connections[alias]
     meta, qn = WebhookEvent._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    params = [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in fields]
     table = qn(meta.db_table)
     times, last = qn("times_received"), qn("last_received_at")
     columns = ", ".join(qn(f.column) for f in fields)
@@ -189,7 +321,4 @@ def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int, str]:
     returning = f"{qn(meta.pk.column)}, {times}, {qn('processing')}"
     # Only names quoted from the model go into the text; every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}"  # noqa: E501,S608
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        event_id, times_received, processing = cursor.fetchone()
-    return event_id, times_received, processing
+    return sql, fields

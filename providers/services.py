@@ -297,10 +297,44 @@ def _session_for(connection: ProviderConnection) -> requests.Session:
         return held[1]
 
 
+# A batch of calls on one connection (a sync batch) builds its client once instead of once
+# per call: building one decrypts the credentials. Per thread, opted into with
+# ``client_cache()``; the batch's threads share its dictionary.
+_cache_local = threading.local()
+
+
+@contextlib.contextmanager
+def client_cache(clients: dict | None = None):
+    """Within it, ``client_for`` on this thread gives one client per connection (as
+    saved: a changed connection gets a new one), kept in ``clients`` (a new dictionary
+    by default; pass another thread's ``current_client_cache()`` to share it)."""
+    previous = getattr(_cache_local, "clients", None)
+    _cache_local.clients = {} if clients is None else clients
+    try:
+        yield _cache_local.clients
+    finally:
+        _cache_local.clients = previous
+
+
+def current_client_cache() -> dict | None:
+    return getattr(_cache_local, "clients", None)
+
+
 def client_for(
     connection: ProviderConnection, *, timeouts: Timeouts | None = None, retry: RetryPolicy | None = None
 ) -> ProviderClient:
     """The provider client for ``connection``, on that connection's pooled session."""
+    clients = current_client_cache()
+    if clients is None or timeouts is not None or retry is not None or not connection.pk:
+        return _client_build(connection, timeouts=timeouts, retry=retry)
+    key = (connection.pk, connection.updated_at, connection.base_url)
+    client = clients.get(key)
+    if client is None:
+        client = clients[key] = _client_build(connection, timeouts=None, retry=None)
+    return client
+
+
+def _client_build(connection: ProviderConnection, *, timeouts: Timeouts | None, retry: RetryPolicy | None):
     client_class = connection.spec.client_class()
     credentials = connection.credentials
     extra = {}

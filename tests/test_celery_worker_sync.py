@@ -10,7 +10,7 @@ import pytest
 import requests
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from config.celery import app
@@ -19,9 +19,10 @@ from payments.services.balances import ibans_refresh
 from payments.tasks import balances_sync_all, transactions_sync_due
 from providers.enigmapay.testdata import DEMO_CREDENTIALS
 from providers.services import connection_upsert
+from tests import helpers
 from tests.conftest import arm_fault
 from tests.factories import MerchantFactory
-from tests.helpers import requests_to, wait_for
+from tests.helpers import requests_to
 from tests.payments.test_payout_create import pay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
@@ -40,6 +41,17 @@ def celery_worker():
                       shutdown_timeout=10) as worker:
         yield worker
     app.control.purge()  # nothing left over for the next module's worker
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """tests.helpers.wait_for, reading again when SQLite's shared in-memory database is
+    locked by the worker's write (it fails a reader at once instead of waiting)."""
+    def attempt():
+        try:
+            return predicate()
+        except OperationalError:
+            return False
+    return helpers.wait_for(attempt, timeout=timeout, interval=interval)
 
 
 def enqueue(task):

@@ -14,7 +14,7 @@ Policy that is not obvious:
   not reveal that another merchant has such a transaction.
 - Exactly once, under replays and races: an event is claimed by one conditional UPDATE
   (pending → processing, attempts + 1); a second worker's UPDATE matches nothing and it
-  stops. A worker that dies leaves a claim that expires after ``CLAIM_LEASE``; the next
+  stops. A worker that dies leaves a claim that expires after ``claim_lease()``; the next
   one re-applies, and ``transitions`` turns the repeat into a no-op (same status: no
   event written; a final status never moves). That idempotency is what makes a crash,
   a redelivered message or an admin "re-run" safe.
@@ -39,7 +39,7 @@ from payments.models import Status, Transaction, TransactionEvent
 from payments.transitions import is_final, transition_apply
 from providers.base.errors import ProviderError, ProviderInvalidResponse, ProviderRejected
 from providers.base.money import Money
-from providers.callbacks import CLAIM_LEASE
+from providers.callbacks import claim_lease
 from providers.models import WebhookEvent
 from providers.services import client_for
 
@@ -106,7 +106,7 @@ def callback_give_up(*, event_id: int, error: str) -> None:
 def callbacks_left_behind() -> list[int]:
     """Events no worker will apply on its own: pending for longer than a lease (their
     enqueue never reached the broker) or claimed by a worker that died. Oldest first."""
-    cutoff = timezone.now() - CLAIM_LEASE
+    cutoff = timezone.now() - claim_lease()
     stale = Q(processing=Processing.PENDING, last_received_at__lt=cutoff) | Q(
         processing=Processing.PROCESSING, claimed_at__lt=cutoff
     )
@@ -117,7 +117,7 @@ def callbacks_left_behind() -> list[int]:
 def _claim(event_id: int) -> datetime | None:
     """One conditional UPDATE, atomic on its own: of two workers, one matches the row."""
     now = timezone.now()
-    free = Q(processing=Processing.PENDING) | Q(processing=Processing.PROCESSING, claimed_at__lt=now - CLAIM_LEASE)
+    free = Q(processing=Processing.PENDING) | Q(processing=Processing.PROCESSING, claimed_at__lt=now - claim_lease())
     taken = WebhookEvent.objects.filter(free, pk=event_id).update(
         processing=Processing.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
     )

@@ -18,9 +18,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection as db_connection
 from django.db import connections, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from payments.models import SyncRun, Transaction
@@ -29,6 +31,7 @@ from payments.sync.registry import syncable_kinds, syncer_for
 from payments.transitions import FINAL, transaction_note
 from providers.base.errors import ProviderAuthenticationError, ProviderError, ProviderUnavailable
 from providers.models import ProviderConnection
+from providers.services import client_cache, current_client_cache
 
 logger = logging.getLogger("payments.sync")
 
@@ -46,6 +49,7 @@ def transactions_dispatch(*, merchant=None, trigger: str = SyncRun.Trigger.SCHED
     also takes what is not due yet, flagged rows included."""
     manual = trigger == SyncRun.Trigger.MANUAL
     now = timezone.now()
+    runs_close_interrupted(now=now)
     runs = []
     for connection in _connections(merchant=merchant, now=now, manual=manual):
         run = _dispatch_connection(connection, now=now, manual=manual, user=user, trigger=trigger)
@@ -139,11 +143,19 @@ def _previous_failures(connection) -> int:
 
 
 # -- running a batch -----------------------------------------------------------------------
+# Counts are written to the SyncRun every FLUSH_EVERY answers, with the leases of the rows
+# answered so far released in the same database transaction: a batch delivered again
+# (its worker died) asks only about what had not been recorded, and counts it once.
+FLUSH_EVERY = 25
+_COUNTS = ("done", "changed", "failed")
+
+
 @dataclass
 class _Tally:
     """What a batch's threads report, flushed to the SyncRun now and then (progress)."""
 
     run_id: int
+    lease_until: datetime
     done: int = 0
     changed: int = 0
     failed: int = 0
@@ -151,9 +163,11 @@ class _Tally:
     asked: int = 0
     error: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    unflushed: dict = field(default_factory=lambda: {"done": 0, "changed": 0, "failed": 0})
+    unflushed: dict = field(default_factory=lambda: dict.fromkeys(_COUNTS, 0))
+    answered: list = field(default_factory=list)  # pks whose lease the next flush releases
+    stop: threading.Event = field(default_factory=threading.Event)  # the soft time limit
 
-    def add(self, *, changed: bool = False, failed: bool = False, connection_failure: bool = False,
+    def add(self, pk: int, *, changed: bool = False, failed: bool = False, connection_failure: bool = False,
             error: str = "") -> None:
         with self.lock:
             self.done += 1
@@ -164,7 +178,8 @@ class _Tally:
             self.error = error or self.error
             for name, value in (("done", 1), ("changed", int(changed)), ("failed", int(failed))):
                 self.unflushed[name] += value
-            due = self.unflushed["done"] >= 25
+            self.answered.append(pk)
+            due = len(self.answered) >= FLUSH_EVERY
         if due:
             self.flush()
 
@@ -175,60 +190,110 @@ class _Tally:
         )
 
     def flush(self, *, extra_done: int = 0) -> None:
+        """Counts (never past the run's total, whatever was delivered twice) and the
+        answered rows' leases, in one database transaction."""
         with self.lock:
-            counts, self.unflushed = self.unflushed, {"done": 0, "changed": 0, "failed": 0}
+            counts, self.unflushed = self.unflushed, dict.fromkeys(_COUNTS, 0)
+            answered, self.answered = self.answered, []
         counts["done"] += extra_done
-        if any(counts.values()):
-            SyncRun.objects.filter(pk=self.run_id).update(**{k: F(k) + v for k, v in counts.items()})
+        with transaction.atomic():
+            if answered:
+                Transaction.objects.filter(pk__in=answered, sync_lease_until=self.lease_until).update(
+                    sync_lease_until=None)
+            if any(counts.values()):
+                SyncRun.objects.filter(pk=self.run_id).update(
+                    **{k: Least(F(k) + v, F("total")) for k, v in counts.items() if v})
 
 
 def transactions_sync_batch(*, run_id: int, pks: list[int], lease_until: datetime) -> SyncRun:
     """Ask about the rows of ``pks`` still under this batch's lease, a few at a time, and
-    record the run. Rows another claim has taken since (this batch ran late) are left to it."""
+    record the run. Rows another claim has taken since (this batch ran late), or that a
+    first delivery of this batch recorded already, are not asked again.
+
+    Celery's soft time limit (``SoftTimeLimitExceeded``, raised in this thread) stops
+    the threads: each finishes the call it is in, the rows not asked are due again at
+    once, the run is recorded, and the exception goes on to Celery."""
     SyncRun.objects.filter(pk=run_id, started_at__isnull=True).update(started_at=timezone.now())
     rows = list(
         Transaction.objects.filter(pk__in=pks, sync_lease_until=lease_until).select_related("connection")
     )
-    tally = _Tally(run_id=run_id)
-    left = _run_threads(rows, tally)
-    _release(left, tally)
-    Transaction.objects.filter(pk__in=pks, sync_lease_until=lease_until).update(sync_lease_until=None)
-    tally.flush(extra_done=len(pks) - len(rows) + len(left))
+    tally = _Tally(run_id=run_id, lease_until=lease_until)
+    try:
+        with client_cache():
+            left = _run_threads(rows, tally)
+    except SoftTimeLimitExceeded:
+        _wrap_up(pks, rows, tally, stopped=True)
+        raise
+    _wrap_up(pks, rows, tally, left=left)
     return _finish(run_id, tally)
 
 
+def _wrap_up(pks, rows, tally: _Tally, *, left=(), stopped: bool = False) -> None:
+    """Record what was answered. What was not asked waits for the connection's next
+    attempt (it went down) or, after the soft time limit, is due again at once."""
+    if stopped:
+        tally.flush()  # releases the answered rows: what is still under the lease was never asked
+        Transaction.objects.filter(pk__in=pks, sync_lease_until=tally.lease_until).update(
+            next_sync_at=timezone.now(), sync_lease_until=None)
+        SyncRun.objects.filter(pk=tally.run_id).update(finished_at=timezone.now(), error=STOPPED)
+        return
+    _release(list(left), tally)
+    # Rows of ``pks`` not under this lease were recorded by an earlier delivery of this
+    # batch (counted then) or taken by a later claim (counted by its run): not counted
+    # here. Should that leave this run short of its total, ``runs_close_interrupted``
+    # closes it once its lease has passed.
+    tally.flush(extra_done=len(left))
+    Transaction.objects.filter(pk__in=pks, sync_lease_until=tally.lease_until).update(sync_lease_until=None)
+
+
+STOPPED = "Stopped at the time limit; the transactions not asked yet are due again."
+
+
 def _run_threads(rows: list[Transaction], tally: _Tally) -> list[Transaction]:
-    """Sync ``rows`` on at most ``policy.threads_per_batch()`` threads; returns the rows
-    not asked because the connection went down meanwhile."""
+    """Sync ``rows`` on at most ``policy.threads_per_batch()`` threads sharing the batch's
+    clients; returns the rows not asked because the connection went down meanwhile. A
+    soft time limit raised while waiting for the threads sets ``tally.stop``, and each
+    thread stops after the call it is in."""
     work: queue.SimpleQueue = queue.SimpleQueue()
     for row in rows:
         work.put(row)
     left: list[Transaction] = []
+    clients = current_client_cache()
 
-    def worker(own_connection: bool) -> None:
+    def drain() -> None:
+        while not tally.stop.is_set():
+            try:
+                row = work.get_nowait()
+            except queue.Empty:
+                return
+            if tally.connection_down:
+                left.append(row)
+                continue
+            _sync_row(row, tally)
+
+    def thread_main() -> None:
         try:
-            while True:
-                try:
-                    row = work.get_nowait()
-                except queue.Empty:
-                    return
-                if tally.connection_down:
-                    left.append(row)
-                    continue
-                _sync_row(row, tally)
+            with client_cache(clients):
+                drain()
         finally:
-            if own_connection:
-                connections.close_all()  # this thread's own database connection
+            connections.close_all()  # this thread's own database connection
 
     count = _thread_count(len(rows))
     if count <= 1:
-        worker(own_connection=False)
+        drain()
         return left
-    threads = [threading.Thread(target=worker, args=(True,), daemon=True) for _ in range(count)]
+    threads = [threading.Thread(target=thread_main, daemon=True) for _ in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)
+    except BaseException:
+        tally.stop.set()
+        for thread in threads:  # each finishes its call (bounded by the client's timeouts)
+            thread.join()
+        raise
     return left
 
 
@@ -243,19 +308,21 @@ def _thread_count(rows: int) -> int:
 def _sync_row(row: Transaction, tally: _Tally) -> None:
     try:
         outcome = syncer_for(row)(row)
+    except SoftTimeLimitExceeded:  # one thread, in this call: the batch stops here
+        raise
     except CONNECTION_FAILURES as e:
-        tally.add(failed=True, connection_failure=True, error=e.message)
+        tally.add(row.pk, failed=True, connection_failure=True, error=e.message)
         return
     except ProviderError as e:  # about this transaction only (not found, unreadable answer)
-        tally.add(failed=True, error=e.message)
+        tally.add(row.pk, failed=True, error=e.message)
         return
     except Exception:  # a bug must not stop the batch; the lease runs out and it is due again
         logger.exception("sync of transaction %s failed", row.pk)
-        tally.add(failed=True, error="Paydesk could not apply the answer; see the logs.")
+        tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
         return
     if outcome.status not in FINAL:
         attention_check(transaction=row)
-    tally.add(changed=outcome.changed)
+    tally.add(row.pk, changed=outcome.changed)
 
 
 def _release(rows: list[Transaction], tally: _Tally) -> None:
@@ -284,6 +351,20 @@ def _finish(run_id: int, tally: _Tally) -> SyncRun:
         SyncRun.objects.filter(pk=run_id, next_attempt_at__isnull=True).update(consecutive_failures=0)
     SyncRun.objects.filter(pk=run_id, finished_at__isnull=True, done__gte=F("total")).update(finished_at=now)
     return SyncRun.objects.get(pk=run_id)
+
+
+def runs_close_interrupted(*, now: datetime | None = None) -> int:
+    """Close the transaction runs left open past their lease: their worker died (killed,
+    or lost with its message), and their unanswered rows were due again long since. Run
+    by each dispatch, so a run shows "running" for at most a lease."""
+    now = now or timezone.now()
+    stale = SyncRun.objects.filter(
+        task=SyncRun.Task.TRANSACTIONS, finished_at__isnull=True, created_at__lt=now - policy.lease())
+    # Read first: the UPDATE is rare, the dispatch runs every 15 s.
+    return stale.update(finished_at=now, error=INTERRUPTED) if stale.exists() else 0
+
+
+INTERRUPTED = "Interrupted: a worker stopped before this run finished; its rows were asked about again."
 
 
 # -- giving up to a person -----------------------------------------------------------------

@@ -267,7 +267,8 @@ def test_an_unreadable_callback_fails_with_its_reason_and_changes_nothing(celery
     assert_unchanged(pending_payout)
 
 
-def test_a_worker_that_dies_mid_apply_loses_nothing(celery_worker, enigmapay, sandbox, live_server, monkeypatch):
+def test_a_worker_that_dies_mid_apply_loses_nothing(celery_worker, enigmapay, sandbox, live_server, monkeypatch,
+                                                    settings):
     """The worst moment: the transition is committed, the outcome not yet recorded, and
     the message is gone with the worker. The event is left claimed; once the claim's
     lease runs out the sweep queues it again, and the repeat is a no-op."""
@@ -291,7 +292,7 @@ def test_a_worker_that_dies_mid_apply_loses_nothing(celery_worker, enigmapay, sa
     assert event.processing == Processing.PROCESSING and event.attempts == 1  # claimed, never finished
 
     assert callbacks_sweep.apply().get() == 0  # a live claim is left alone
-    monkeypatch.setattr(callback_services, "CLAIM_LEASE", callback_services.CLAIM_LEASE * 0)
+    settings.CALLBACK_CLAIM_LEASE_SECONDS = 0
     assert callbacks_sweep.apply().get() == 1
     wait_until(finished(pk=event.pk), timeout=15)
     event.refresh_from_db()

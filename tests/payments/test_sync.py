@@ -1,10 +1,12 @@
 """The status sync against the real EnigmaPay sandbox over HTTP: what is claimed, what
 is asked, what is stored, and what is never done (a second send-money, a guess)."""
 
+import time
 from datetime import timedelta
 
 import pytest
 import requests
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from config.celery import app
@@ -269,3 +271,72 @@ def test_many_due_rows_wait_their_turn_in_batches(enigmapay, sandbox, settings):
     run = SyncRun.objects.get()
     assert (run.total, run.done) == (5, 5) and run.finished_at
     assert requests_to(sandbox, "enigmapay", "/transaction-status") == 5  # one call per transaction
+
+
+def test_a_batch_delivered_twice_asks_and_counts_each_transaction_once(enigmapay, sandbox):
+    rows = [Transaction.objects.create(merchant=enigmapay.merchant, connection=enigmapay, provider="enigmapay",
+                                       kind=Kind.PAYOUT, amount="10.00", currency="TRY", external_id=str(1001 + i))
+            for i in range(3)]
+    make_due(*rows)
+    now = timezone.now()
+    lease = now + timedelta(minutes=6)
+    pks = sync._claim(enigmapay, now=now, lease_until=lease, manual=False)
+    run = SyncRun.objects.create(task="transactions", merchant=enigmapay.merchant, connection=enigmapay, total=3)
+    sync.transactions_sync_batch(run_id=run.pk, pks=pks, lease_until=lease)
+    sync.transactions_sync_batch(run_id=run.pk, pks=pks, lease_until=lease)  # the message came again
+    run.refresh_from_db()
+    assert (run.total, run.done, run.changed, run.failed) == (3, 3, 3, 0) and run.finished_at
+    assert requests_to(sandbox, "enigmapay", "/transaction-status") == 3  # the repeat asked nothing
+    assert not Transaction.objects.filter(sync_lease_until__isnull=False).exists()
+
+
+def test_a_run_whose_worker_died_is_closed_once_its_lease_has_run_out(enigmapay, sandbox, settings):
+    settings.SYNC_LEASE_SECONDS = 60
+    dead = SyncRun.objects.create(task="transactions", merchant=enigmapay.merchant, connection=enigmapay, total=4)
+    live = SyncRun.objects.create(task="transactions", merchant=enigmapay.merchant, connection=enigmapay, total=4)
+    SyncRun.objects.filter(pk=dead.pk).update(created_at=timezone.now() - timedelta(seconds=61))
+    transactions_sync_due()
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert dead.finished_at and dead.error == sync.INTERRUPTED
+    assert live.finished_at is None and live.error == ""  # still within its lease: maybe still running
+
+
+@pytest.mark.skipif(db_connection.vendor == "sqlite", reason="threads need PostgreSQL (one writer on SQLite)")
+def test_the_soft_time_limit_stops_every_thread_and_leaves_the_rest_due(enigmapay, sandbox, settings):
+    import signal
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.SYNC_THREADS_PER_BATCH = 4
+    rows = [Transaction.objects.create(merchant=enigmapay.merchant, connection=enigmapay, provider="enigmapay",
+                                       kind=Kind.PAYOUT, amount="10.00", currency="TRY", external_id=str(1001 + i % 4))
+            for i in range(40)]
+    make_due(*rows)
+    arm_fault(sandbox, "enigmapay", "transaction_status", "slow", delay=0.3, count=100)
+    now = timezone.now()
+    lease = now + timedelta(minutes=6)
+    pks = sync._claim(enigmapay, now=now, lease_until=lease, manual=False)
+    run = SyncRun.objects.create(task="transactions", merchant=enigmapay.merchant, connection=enigmapay, total=40)
+
+    def soft_limit(signum, frame):  # as billiard raises it in the task's thread
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, soft_limit)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            sync.transactions_sync_batch(run_id=run.pk, pks=pks, lease_until=lease)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    asked = requests_to(sandbox, "enigmapay", "/transaction-status")
+    time.sleep(0.8)
+    assert requests_to(sandbox, "enigmapay", "/transaction-status") == asked < 40  # every thread stopped
+    run.refresh_from_db()
+    assert run.finished_at and run.error == sync.STOPPED and run.done == asked
+    done = Transaction.objects.filter(pk__in=pks, status=Status.SUCCEEDED)
+    rest = Transaction.objects.filter(pk__in=pks, status=Status.PENDING)
+    assert done.count() == asked and rest.count() == 40 - asked
+    assert not Transaction.objects.filter(pk__in=pks, sync_lease_until__isnull=False).exists()
+    assert all(t.next_sync_at <= timezone.now() for t in rest)  # due again at once

@@ -3,6 +3,7 @@ The sandbox sends a real EnigmaPay status callback to Paydesk's live server."""
 
 import hashlib
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -265,35 +266,62 @@ def sent(monkeypatch):
     from providers import callbacks
 
     calls = []
-    monkeypatch.setattr(callbacks.current_app, "send_task", lambda name, args: calls.append((name, args)))
+    monkeypatch.setattr(callbacks.current_app, "send_task", lambda name, args, **options: calls.append((name, args)))
     return calls
 
 
+def sent_ids(sent, name) -> list[int]:
+    """Every id sent in ``name`` messages (the outbox is the process's: another test's
+    leftovers may share a message)."""
+    return [pk for task, (chunk,) in sent if task == name for pk in chunk]
+
+
 def test_a_stored_callback_queues_the_apply_task_by_name_and_a_finished_replay_does_not(live_server, sent):
-    from providers.callbacks import APPLY_TASK
+    from providers.callbacks import APPLY_MANY_TASK
 
     connection = ConnectionFactory(merchant=MerchantFactory())
     body = {"transaction_id": 5001, "status": "Completed", "amount": 150.00}
     requests.post(callback_url(live_server, connection), json=body, timeout=5)
     event = WebhookEvent.objects.get()
-    assert sent == [(APPLY_TASK, [event.pk])]
+    wait_for(lambda: sent_ids(sent, APPLY_MANY_TASK).count(event.pk) == 1, timeout=5)
     requests.post(callback_url(live_server, connection), json=body, timeout=5)  # still pending: queued again
-    assert sent == [(APPLY_TASK, [event.pk])] * 2
+    wait_for(lambda: sent_ids(sent, APPLY_MANY_TASK).count(event.pk) == 2, timeout=5)
     WebhookEvent.objects.filter(pk=event.pk).update(processing="processed")
     requests.post(callback_url(live_server, connection), json=body, timeout=5)
-    assert len(sent) == 2 and WebhookEvent.objects.get().times_received == 3
+    time.sleep(0.6)  # well past the outbox's interval: nothing more is sent
+    assert sent_ids(sent, APPLY_MANY_TASK).count(event.pk) == 2 and WebhookEvent.objects.get().times_received == 3
+
+
+def test_deliveries_close_together_go_to_the_workers_as_one_message_each_id_once(live_server, sent, settings):
+    from providers.callbacks import APPLY_MANY_TASK
+
+    settings.CALLBACK_HAND_OVER_SECONDS = 0.5
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    url = callback_url(live_server, connection)
+    with requests.Session() as session:
+        for n in range(6):
+            assert session.post(url, json={"transaction_id": n}, timeout=5).status_code == 200
+        session.post(url, json={"transaction_id": 0}, timeout=5)  # a replay of a pending one
+    ids = sorted(WebhookEvent.objects.values_list("pk", flat=True))
+    wait_for(lambda: set(ids) <= set(sent_ids(sent, APPLY_MANY_TASK)), timeout=5)
+    assert sorted(pk for pk in sent_ids(sent, APPLY_MANY_TASK) if pk in ids) == ids  # each id once
+    assert len(sent) < 6  # gathered, not one message per delivery
 
 
 def test_a_broker_that_is_down_loses_no_callback(live_server, monkeypatch):
     from providers import callbacks
 
+    tried = []
+
     def down(*args, **kwargs):
+        tried.append(args)
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(callbacks.current_app, "send_task", down)
     connection = ConnectionFactory(merchant=MerchantFactory())
     answer = requests.post(callback_url(live_server, connection), json={"transaction_id": 1}, timeout=5)
     assert answer.status_code == 200 and answer.json() == {"success": True}
+    wait_for(lambda: tried, timeout=5)
     assert WebhookEvent.objects.get().processing == WebhookEvent.Processing.PENDING  # the sweep will queue it
 
 
