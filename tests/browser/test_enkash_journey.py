@@ -76,10 +76,11 @@ def test_create_an_enkash_order_pay_it_in_the_sandbox_and_refund_part(page, live
     page.get_by_test_id("refund-submit").dblclick()  # a double click still refunds once
     # Which answer the browser shows last depends on the race (the redirect to #payments, or
     # the page saying the form was already sent); what was stored and sent does not.
-    wait_for(lambda: Transaction.objects.filter(kind=Kind.REFUND, parent=payment).exists(), 10)
+    refund_path = f"/api/v0/payment/{payment.external_id}/refund"
+    wait_for(lambda: requests_to(sandbox, "enkash", refund_path) >= 1, 10)  # saved first, then sent
     page.wait_for_load_state()
     assert Transaction.objects.filter(kind=Kind.REFUND, parent=payment).count() == 1
-    assert requests_to(sandbox, "enkash", f"/api/v0/payment/{payment.external_id}/refund") == 1
+    assert requests_to(sandbox, "enkash", refund_path) == 1
     wait_for(lambda: sandbox.sandbox("enkash").refunds and all(
         r["status"] == "SUCCESS" for r in sandbox.sandbox("enkash").refunds.values()), 10)
     page.get_by_test_id("check-status").click()
@@ -90,3 +91,21 @@ def test_create_an_enkash_order_pay_it_in_the_sandbox_and_refund_part(page, live
     assert "Succeeded" in page.get_by_test_id("refunds").inner_text()
     assert "One notebook returned" in page.get_by_test_id("refunds").inner_text()
     shot(page, "enkash-order-refunded")
+
+    # EnKash settles the day: "Search EnKash now" finds the payout, and its lines lead back to
+    # this order's payment (the sale) and its refund.
+    from tests.enkash_settlements.support import run_settlement
+
+    payout = run_settlement(sandbox)
+    page.click("nav >> text=Settlements")
+    page.get_by_test_id("search-enkash").click()
+    page.wait_for_selector("[data-testid=settlements]")
+    page.get_by_test_id(f"settlement-{payout['id']}").locator("a").click()
+    page.wait_for_url("**/dashboard/enkash/settlements/*/")
+    refund = Transaction.objects.get(kind=Kind.REFUND, parent=payment)
+    summary = page.get_by_test_id("match-summary").inner_text()
+    shot(page, "enkash-journey-settlement")
+    links = [a.get_attribute("href") for a in page.locator("[data-testid=matched]").all()]
+    assert f"/dashboard/transactions/{payment.pk}/" in links, summary
+    assert f"/dashboard/transactions/{refund.pk}/" in links, summary
+    assert "2 of 2 matched" in summary
