@@ -49,7 +49,21 @@ def world(enigmapay, merchant):
     return {"key": raw_key, "other_refs": secret_refs, "other_connection": str(theirs.pk)}
 
 
-def test_no_5xx_answers_conform_and_no_other_merchant_data(world):
+@pytest.fixture
+def connections_kept_open():
+    """What Django's test Client does: the WSGI app is called directly here, and its
+    end-of-request signal would close the test's database connection (PostgreSQL)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_no_5xx_answers_conform_and_no_other_merchant_data(world, connections_kept_open):
     # Driven by hand rather than by schemathesis' pytest plugin (its lazy fixture does not
     # run under pytest 9): one Hypothesis run per operation, each failure named.
     api = schemathesis.openapi.from_wsgi("/api/schema/", application)
