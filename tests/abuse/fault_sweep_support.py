@@ -159,7 +159,9 @@ class Row:
     # answer was lost, and the route read back what it made (then it must be stored once).
     recovers: tuple[str, ...] = ()
     safe: bool | None = None  # for an operation whose client decides per call
-    image: bool = False  # an <img> source: may answer 503 with a plain-text reason
+    # The route answers a provider outage with 502/503 and its message, by design: an
+    # <img> source (plain text), or a self-service form shown again with the problem.
+    outage_5xx: bool = False
     notes: str = ""
 
     @property
