@@ -162,6 +162,10 @@ class Row:
     # The route answers a provider outage with 502/503 and its message, by design: an
     # <img> source (plain text), or a self-service form shown again with the problem.
     outage_5xx: bool = False
+    # The page it lands on reads the status back at once (EnKash's order page): an unknown
+    # record may already be resolved to what the provider says, but it stays one record.
+    reads_back: bool = False
+    via: str = ""  # a second route for the same operation (a page next to the API): its id suffix
     notes: str = ""
 
     @property
@@ -170,4 +174,4 @@ class Row:
 
     @property
     def id(self) -> str:
-        return f"{self.provider}-{self.operation}"
+        return f"{self.provider}-{self.operation}" + (f"-{self.via}" if self.via else "")
