@@ -659,6 +659,10 @@ def test_a_fault_gives_a_clear_answer_and_keeps_every_record(ctx, row, fault):
         return
     if api:
         assert response.status_code >= 400 or body.get("status") == "unknown", where
+        if response.status_code >= 500:  # the documented statuses of a provider error
+            assert response.status_code == (502 if fault == "malformed" else 503), where
+            if response.status_code == 503:
+                assert response.get("Retry-After"), where
     else:
         assert MESSAGE.search(text), where
     if row.kind == "read":
