@@ -226,6 +226,7 @@ def order_check_status(*, order: Transaction, actor: Actor) -> Transaction:
 def order_apply(*, order: Transaction, found, actor: Actor) -> Transaction:
     """Record an ``order_status`` answer: the order's details, its payments, its status."""
     _order_details_update(order, found)
+    _lost_attempts_claim(order, found)
     for payment in found.payments:
         payment_record(order=order, found=payment, actor=actor)
     _order_status_apply(order, found, actor)
@@ -271,6 +272,29 @@ def payment_record(*, order: Transaction, found, actor: Actor) -> Transaction | 
     for refund in found.refunds:
         refund_record(payment=payment, found=refund, actor=actor)
     return payment
+
+
+def _lost_attempt_candidates(payment: Transaction, found_order) -> list:
+    """The attempts of ``found_order`` that may be ``payment`` (whose submit answer was
+    lost): not recorded yet, in the same mode, started after this row was made."""
+    known = set(Transaction.objects.filter(parent_id=payment.parent_id, kind=Kind.PAYMENT)
+                .values_list("external_id", flat=True))
+    mode = getattr(getattr(payment, "enkash_payment", None), "payment_mode", "")
+    return [p for p in found_order.payments if p.transaction_id not in known
+            and (p.raw_status or "").upper() != "CREATED" and (not mode or p.payment_mode == mode)
+            and (p.created_at is None or p.created_at >= payment.created_at - FIRST_SYNC_DELAY)]
+
+
+def _lost_attempts_claim(order: Transaction, found) -> None:
+    """Before an ``order_status`` answer's attempts are recorded as new payments, each
+    payment of the order whose submit answer was lost takes its own attempt (when exactly
+    one fits): one attempt, one row, never a second record of the same money."""
+    lost = Transaction.objects.filter(parent=order, kind=Kind.PAYMENT, external_id="").exclude(status__in=FINAL)
+    for payment in lost.order_by("created_at", "id"):
+        candidates = _lost_attempt_candidates(payment, found)
+        if len(candidates) == 1:
+            Transaction.objects.filter(pk=payment.pk, external_id="").update(
+                external_id=candidates[0].transaction_id)
 
 
 def _payment_details(found) -> dict:
@@ -330,13 +354,8 @@ def payment_check_status(*, payment: Transaction, actor: Actor) -> Transaction:
 def _payment_find(client, payment: Transaction, actor: Actor) -> Transaction:
     """The one attempt of the order in the same mode that Paydesk has not recorded and
     that started after this row was made; anything else (none, two) is no answer."""
-    order = payment.parent
-    found_order = client.order_status(order_id=order.external_id)
-    known = set(Transaction.objects.filter(parent=order, kind=Kind.PAYMENT).values_list("external_id", flat=True))
-    mode = getattr(getattr(payment, "enkash_payment", None), "payment_mode", "")
-    candidates = [p for p in found_order.payments if p.transaction_id not in known
-                  and (p.raw_status or "").upper() != "CREATED" and (not mode or p.payment_mode == mode)
-                  and (p.created_at is None or p.created_at >= payment.created_at - FIRST_SYNC_DELAY)]
+    found_order = client.order_status(order_id=payment.parent.external_id)
+    candidates = _lost_attempt_candidates(payment, found_order)
     if len(candidates) != 1:
         first = payment.sync_attempts == 0 or actor.source != Actor.sync().source
         _bump(payment, "")
