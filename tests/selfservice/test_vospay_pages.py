@@ -4,8 +4,6 @@ change access code, contracts with their schedule and chart, and the refusals.""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from accounts.models import Customer
@@ -67,7 +65,7 @@ def test_activation_field_checks(client, vospay, sandbox):
     assert "The MFC code has 3 digits." in text and "The NIK has 16 digits." in text
     assert "Enter a valid Indonesian mobile number" in text and "Enter your real date of birth." in text
     assert 'value="12345"' in text  # kept
-    young = date.today().replace(year=date.today().year - 10).isoformat()
+    young = _jakarta_today().replace(year=_jakarta_today().year - 10).isoformat()
     assert "at least 17" in html(client.post(me("vospay/activate/"), {**DOMINGGUS, "date_of_birth": young}))
     assert requests_to(sandbox, "vospay", "/otp/0811") == 0 and not sandbox.sandbox("vospay").received
 
@@ -121,15 +119,24 @@ def test_change_access_code(client, vospay, sandbox):
     assert "Use at least 6 characters." in html(response)
 
 
+def _jakarta_today():
+    """The sandbox dates contracts in Vospay's own time zone (WIB, UTC+7): after 17:00 UTC
+    its today is tomorrow here."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date()
+
+
 def test_contracts_list_and_detail_with_schedule_and_chart(client, vospay):
     vospay_signed_in(client)
     text = html(client.get(me("vospay/contracts/")))
     assert "Sociolla" in text and "125,000 IDR" in text and "21,458.33 IDR" in text
     assert "3 of 6 months left" in text and "Approved" in text
-    next_due = add_months(add_months(date.today(), -3), 4)
+    next_due = add_months(add_months(_jakarta_today(), -3), 4)
     assert f"{next_due:%-d %b %Y}" in text
 
-    number = "234" + add_months(date.today(), -3).strftime("%Y%m%d") + "0000000001"
+    number = "234" + add_months(_jakarta_today(), -3).strftime("%Y%m%d") + "0000000001"
     detail = client.get(me(f"vospay/contracts/{number}/"))
     text = html(detail)
     assert "Charger Samsung A5" in text and "Cover HeadPhone" in text and "Shipping" in text
