@@ -21,9 +21,11 @@ Rules, as a table a reader can check:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from payments.models import Status, Transaction, TransactionEvent
 
@@ -76,26 +78,100 @@ def transition_apply(
     A refused change is not an error: a late or replayed provider answer ("pending"
     after "succeeded") must not break the sync that carried it. It is returned with
     the reason and the row left as it was (``fields`` included)."""
-    if to_status not in Status.values:
-        raise ValueError(f"{to_status!r} is not a transaction status")
+    request = TransitionRequest(
+        transaction=transaction, to_status=to_status, source=source, actor=actor, raw_status=raw_status,
+        note=note, from_provider=from_provider, fields=fields,
+    )
+    _check_status(to_status)
     with db_transaction.atomic():
         locked = Transaction.objects.select_for_update().get(pk=transaction.pk)
-        current = locked.status
-        if to_status == current:
-            _save(locked, raw_status=raw_status, fields=fields)
-            result = TransitionResult(locked, changed=False)
-        elif not may_follow(current, to_status, from_provider=from_provider):
-            result = TransitionResult(locked, changed=False, refused=_why(current, to_status))
-        else:
-            locked.status = to_status
-            _save(locked, raw_status=raw_status, fields=fields, status=True)
-            TransactionEvent.objects.create(
-                transaction=locked, source=source, actor=actor[:150], from_status=current,
-                to_status=to_status, raw_status=raw_status[:60], note=note,
-            )
-            result = TransitionResult(locked, changed=True)
+        update, event, result = _decide(locked, request)
+        if update:
+            locked.save(update_fields=[*update, "updated_at"])
+        if event is not None:
+            event.save()
     _copy(locked, transaction)
     return result
+
+
+@dataclass(frozen=True)
+class TransitionRequest:
+    """One ``transition_apply`` call, as data, for ``transition_apply_many``."""
+
+    transaction: Transaction
+    to_status: str
+    source: str
+    actor: str = ""
+    raw_status: str = ""
+    note: str = ""
+    from_provider: bool = False
+    fields: dict | None = None
+
+
+def transition_apply_many(requests: Sequence[TransitionRequest]) -> list[TransitionResult]:
+    """``transition_apply`` for many rows in ONE database transaction: the rows locked by
+    one ``SELECT ... FOR UPDATE`` (in id order, so two batches cannot deadlock), the same
+    rules applied to each request in turn (two requests for one row: the second sees the
+    first's outcome), one UPDATE per set of changed columns, one INSERT of the events.
+    Results in the order of ``requests``; each caller's instance gets its row as it now
+    stands. A sync batch applies its answers this way: five round trips per transaction
+    were most of its database time."""
+    if not requests:
+        return []
+    for request in requests:
+        _check_status(request.to_status)
+    pks = sorted({r.transaction.pk for r in requests})
+    results: list[TransitionResult] = []
+    with db_transaction.atomic():
+        locked = {row.pk: row for row in Transaction.objects.select_for_update().filter(pk__in=pks).order_by("pk")}
+        if len(locked) != len(pks):
+            raise Transaction.DoesNotExist(f"no transaction {sorted(set(pks) - set(locked))}")
+        updates: dict[int, set[str]] = {}
+        events: list[TransactionEvent] = []
+        for request in requests:
+            update, event, result = _decide(locked[request.transaction.pk], request)
+            updates.setdefault(request.transaction.pk, set()).update(update)
+            if event is not None:
+                events.append(event)
+            results.append(result)
+        now = timezone.now()
+        groups: dict[frozenset[str], list[Transaction]] = {}
+        for pk, names in updates.items():
+            if names:
+                locked[pk].updated_at = now  # bulk_update does not run auto_now
+                groups.setdefault(frozenset(names), []).append(locked[pk])
+        for names, rows in groups.items():
+            Transaction.objects.bulk_update(rows, [*sorted(names), "updated_at"])
+        if events:
+            TransactionEvent.objects.bulk_create(events)
+    for request in requests:
+        _copy(locked[request.transaction.pk], request.transaction)
+    return results
+
+
+def _check_status(to_status: str) -> None:
+    if to_status not in Status.values:
+        raise ValueError(f"{to_status!r} is not a transaction status")
+
+
+def _decide(
+    locked: Transaction, request: TransitionRequest
+) -> tuple[set[str], TransactionEvent | None, TransitionResult]:
+    """The rules, applied to the locked row in memory: the columns to save, the event to
+    write (None when the status did not change) and the result. Shared by both paths."""
+    current = locked.status
+    if request.to_status == current:
+        update = _assign(locked, raw_status=request.raw_status, fields=request.fields)
+        return update, None, TransitionResult(locked, changed=False)
+    if not may_follow(current, request.to_status, from_provider=request.from_provider):
+        return set(), None, TransitionResult(locked, changed=False, refused=_why(current, request.to_status))
+    locked.status = request.to_status
+    update = _assign(locked, raw_status=request.raw_status, fields=request.fields, status=True)
+    event = TransactionEvent(
+        transaction=locked, source=request.source, actor=request.actor[:150], from_status=current,
+        to_status=request.to_status, raw_status=request.raw_status[:60], note=request.note,
+    )
+    return update, event, TransitionResult(locked, changed=True)
 
 
 def transaction_record_created(*, transaction: Transaction, source: str, actor: str = "", note: str = "") -> None:
@@ -117,7 +193,7 @@ def transaction_note(
     )
 
 
-def _save(locked: Transaction, *, raw_status: str, fields: dict | None, status: bool = False) -> None:
+def _assign(locked: Transaction, *, raw_status: str, fields: dict | None, status: bool = False) -> set[str]:
     update = set()
     if status:
         update.add("status")
@@ -127,8 +203,7 @@ def _save(locked: Transaction, *, raw_status: str, fields: dict | None, status: 
     for name, value in (fields or {}).items():
         setattr(locked, name, value)
         update.add(name)
-    if update:
-        locked.save(update_fields=[*update, "updated_at"])
+    return update
 
 
 def _copy(source: Transaction, target: Transaction) -> None:

@@ -28,7 +28,13 @@ from schwifty.exceptions import SchwiftyException
 from payments.models import Kind, PayoutDetail, Status, Transaction
 from payments.services.balances import available_balance, ibans_refresh
 from payments.services.common import Actor, checked_amount, with_reference
-from payments.transitions import transaction_note, transaction_record_created, transition_apply
+from payments.transitions import (
+    TransitionRequest,
+    transaction_note,
+    transaction_record_created,
+    transition_apply,
+    transition_apply_many,
+)
 from providers.base.errors import ProviderError, ProviderOutcomeUnknown
 from providers.crypto import DecryptionError
 from providers.enigmapay.types import FAILED, SUCCEEDED
@@ -186,6 +192,16 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
     With EnigmaPay's id, transaction-status is the authority; without it (the answer to
     send-money was lost), the payout is looked for by its reference in the IBAN
     transaction histories since the day it was made."""
+    request = payout_status_ask(payout=payout, actor=actor)
+    if request is not None:
+        transition_apply_many([request])
+    return payout
+
+
+def payout_status_ask(*, payout: Transaction, actor: Actor) -> TransitionRequest | None:
+    """The status call of ``payout_check_status`` and the change its answer asks for,
+    not applied (a sync batch applies many in one database transaction); None when the
+    answer was recorded here already (not found yet, a status Paydesk does not know)."""
     if payout.kind != Kind.PAYOUT:
         raise ValueError("not a payout")
     client = client_for(payout.connection)
@@ -196,7 +212,8 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
         else:
             match = _find_by_reference(client, payout)
             if match is None:
-                return _checked_not_found(payout, actor)
+                _checked_not_found(payout, actor)
+                return None
             external, status, raw = str(match.id), match.status, match.raw_status
     except ProviderError as e:
         _bump_sync(payout, note=e.message)
@@ -207,14 +224,13 @@ def payout_check_status(*, payout: Transaction, actor: Actor) -> Transaction:
         transaction_note(transaction=payout, source=actor.source, actor=actor.label, raw_status=raw,
                          note=f"EnigmaPay answered a status Paydesk does not know ({raw!r}); asking again later.")
         payout.refresh_from_db()
-        return payout
+        return None
     new = status_of(status)
     fields = {"external_id": external, **sync_fields(payout, final=new in FINAL_FROM_UPSTREAM)}
-    transition_apply(
+    return TransitionRequest(
         transaction=payout, to_status=new, source=actor.source, actor=actor.label, raw_status=raw,
         from_provider=True, fields=fields, note=f"EnigmaPay says {raw or new}.",
     )
-    return payout
 
 
 def _find_by_reference(client, payout: Transaction):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from payments.models import Transaction
+from payments.transitions import TransitionRequest
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ class SyncOutcome:
 
 Syncer = Callable[[Transaction], SyncOutcome]
 SYNCERS: dict[tuple[str, str], Syncer] = {}
+# The optional batch form of a syncer: it makes the same status call but returns the
+# change the answer asks for, unapplied, so that a sync batch applies a group of them in
+# one database transaction (``transitions.transition_apply_many``). It returns a
+# SyncOutcome instead when it recorded the answer itself (not found yet...). A kind
+# without one is synced row by row by its syncer.
+Asker = Callable[[Transaction], "TransitionRequest | SyncOutcome"]
+ASKERS: dict[tuple[str, str], Asker] = {}
 
 
 def syncer(provider: str, kind: str) -> Callable[[Syncer], Syncer]:
@@ -38,6 +46,22 @@ def syncer(provider: str, kind: str) -> Callable[[Syncer], Syncer]:
         return fn
 
     return register
+
+
+def asker(provider: str, kind: str) -> Callable[[Asker], Asker]:
+    def register(fn: Asker) -> Asker:
+        key = (provider, str(kind))
+        if key in ASKERS:
+            raise RuntimeError(f"two askers for {key}")
+        ASKERS[key] = fn
+        return fn
+
+    return register
+
+
+def asker_for(transaction: Transaction) -> Asker | None:
+    _load()
+    return ASKERS.get((transaction.provider, transaction.kind))
 
 
 def syncer_for(transaction: Transaction) -> Syncer | None:

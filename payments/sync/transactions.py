@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from payments.models import SyncRun, Transaction
 from payments.sync import policy
-from payments.sync.registry import syncable_kinds, syncer_for
-from payments.transitions import FINAL, transaction_note
+from payments.sync.registry import SyncOutcome, asker_for, syncable_kinds, syncer_for
+from payments.transitions import FINAL, TransitionRequest, transaction_note, transition_apply_many
 from providers.base.errors import ProviderAuthenticationError, ProviderError, ProviderUnavailable
 from providers.models import ProviderConnection
 from providers.services import client_cache, current_client_cache
@@ -269,18 +269,21 @@ def _run_threads(rows: list[Transaction], tally: _Tally) -> list[Transaction]:
             if tally.connection_down:
                 left.append(row)
                 continue
-            _sync_row(row, tally)
+            _sync_row(row, tally, answers)
 
     def thread_main() -> None:
         try:
             with client_cache(clients):
                 drain()
+                answers.apply(tally)  # what this thread (or another, done before it) left
         finally:
             connections.close_all()  # this thread's own database connection
 
+    answers = _Answers()
     count = _thread_count(len(rows))
     if count <= 1:
         drain()
+        answers.apply(tally)
         return left
     threads = [threading.Thread(target=thread_main, daemon=True) for _ in range(count)]
     for thread in threads:
@@ -305,9 +308,48 @@ def _thread_count(rows: int) -> int:
     return max(1, min(policy.threads_per_batch(), rows))
 
 
-def _sync_row(row: Transaction, tally: _Tally) -> None:
+# Answers of syncers with a batch form are applied this many at a time, in one database
+# transaction (a lock, an UPDATE per set of columns, an INSERT of the events).
+APPLY_EVERY = 25
+
+
+class _Answers:
+    """Provider answers waiting to be applied, shared by a batch's threads: the thread
+    whose answer fills a group applies it; each thread applies what is left when it runs
+    out of rows. A row's lease is released only once its answer is applied (``tally.add``
+    comes after), so a batch that dies meanwhile asks about it again on redelivery."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: list[tuple[Transaction, TransitionRequest]] = []
+
+    def put(self, row: Transaction, request: TransitionRequest, tally: _Tally) -> None:
+        with self.lock:
+            self.waiting.append((row, request))
+            full = len(self.waiting) >= APPLY_EVERY
+        if full:
+            self.apply(tally)
+
+    def apply(self, tally: _Tally) -> None:
+        with self.lock:
+            group, self.waiting = self.waiting, []
+        if not group:
+            return
+        try:
+            results = transition_apply_many([request for _, request in group])
+        except Exception:  # a bug must not stop the batch; the leases run out and they are due again
+            logger.exception("applying %s sync answers failed", len(group))
+            for row, _ in group:
+                tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
+            return
+        for (row, _), result in zip(group, results, strict=True):
+            _recorded(row, SyncOutcome(status=row.status, changed=result.changed), tally)
+
+
+def _sync_row(row: Transaction, tally: _Tally, answers: _Answers | None = None) -> None:
+    ask = asker_for(row) if answers is not None else None
     try:
-        outcome = syncer_for(row)(row)
+        outcome = ask(row) if ask is not None else syncer_for(row)(row)
     except SoftTimeLimitExceeded:  # one thread, in this call: the batch stops here
         raise
     except CONNECTION_FAILURES as e:
@@ -320,8 +362,18 @@ def _sync_row(row: Transaction, tally: _Tally) -> None:
         logger.exception("sync of transaction %s failed", row.pk)
         tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
         return
-    if outcome.status not in FINAL:
-        attention_check(transaction=row)
+    if isinstance(outcome, TransitionRequest):
+        answers.put(row, outcome, tally)
+        return
+    _recorded(row, outcome, tally)
+
+
+def _recorded(row: Transaction, outcome: SyncOutcome, tally: _Tally) -> None:
+    try:
+        if outcome.status not in FINAL:
+            attention_check(transaction=row)
+    except Exception:
+        logger.exception("attention check of transaction %s failed", row.pk)
     tally.add(row.pk, changed=outcome.changed)
 
 

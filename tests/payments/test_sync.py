@@ -340,3 +340,32 @@ def test_the_soft_time_limit_stops_every_thread_and_leaves_the_rest_due(enigmapa
     assert done.count() == asked and rest.count() == 40 - asked
     assert not Transaction.objects.filter(pk__in=pks, sync_lease_until__isnull=False).exists()
     assert all(t.next_sync_at <= timezone.now() for t in rest)  # due again at once
+
+
+def test_a_batch_applies_its_answers_in_groups_once_each(enigmapay, sandbox):
+    """More rows than one apply group (``APPLY_EVERY``), plus one EnigmaPay does not know:
+    every known one turns succeeded with exactly one event, asked once; the unknown id is
+    a failure of that row only. With PostgreSQL this runs on the batch's threads."""
+    rows = [Transaction.objects.create(merchant=enigmapay.merchant, connection=enigmapay, provider="enigmapay",
+                                       kind=Kind.PAYOUT, amount="10.00", currency="TRY", external_id=str(1001 + i % 4))
+            for i in range(sync.APPLY_EVERY * 2 + 3)]
+    missing = Transaction.objects.create(merchant=enigmapay.merchant, connection=enigmapay, provider="enigmapay",
+                                         kind=Kind.PAYOUT, amount="10.00", currency="TRY", external_id="999999")
+    make_due(*rows, missing)
+    now = timezone.now()
+    lease = now + timedelta(minutes=6)
+    pks = sync._claim(enigmapay, now=now, lease_until=lease, manual=False)
+    assert len(pks) == len(rows) + 1
+    run = SyncRun.objects.create(task="transactions", merchant=enigmapay.merchant, connection=enigmapay,
+                                 total=len(pks))
+    sync.transactions_sync_batch(run_id=run.pk, pks=pks, lease_until=lease)
+    run.refresh_from_db()
+    assert (run.done, run.changed, run.failed) == (len(rows) + 1, len(rows), 1) and run.finished_at
+    assert requests_to(sandbox, "enigmapay", "/transaction-status") == len(rows) + 1
+    for row in Transaction.objects.filter(pk__in=[r.pk for r in rows]):
+        assert (row.status, row.sync_attempts, row.next_sync_at, row.sync_lease_until) == (
+            Status.SUCCEEDED, 1, None, None)
+        assert [(e.from_status, e.to_status) for e in row.events.all()] == [(Status.PENDING, Status.SUCCEEDED)]
+    stored = Transaction.objects.get(pk=missing.pk)
+    assert stored.status == Status.PENDING and stored.sync_attempts == 1 and stored.last_error
+    assert not stored.events.exists() and stored.sync_lease_until is None

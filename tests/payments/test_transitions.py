@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payments.models import Kind, Status, Transaction, TransactionEvent
-from payments.transitions import ALLOWED, FINAL, may_follow, transaction_record_created, transition_apply
+from payments.transitions import (
+    ALLOWED,
+    FINAL,
+    TransitionRequest,
+    may_follow,
+    transaction_record_created,
+    transition_apply,
+    transition_apply_many,
+)
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +99,78 @@ def test_random_sequences_follow_the_table(steps):
     # The timeline is the history: one creation event, then one event per change, chained.
     assert [e.to_status for e in events] == history
     assert all(a.to_status == b.from_status for a, b in itertools.pairwise(events))
+
+
+
+# -- the batch form: the same rules, many rows in one database transaction -----------------
+def test_many_applies_the_same_table_as_one_by_one_for_every_pair():
+    """Every (from, to, from_provider) pair: transition_apply_many agrees with
+    transition_apply on the outcome, the stored row, the fields and the events."""
+    pairs = [(a, b, p) for a in STATUSES for b in STATUSES for p in (False, True)]
+    singles, batch = [], []
+    for current, _, _ in pairs:
+        singles.append(new_transaction(current))
+        batch.append(new_transaction(current))
+    one_by_one = [
+        transition_apply(transaction=tx, to_status=to, source="sync", raw_status="R", from_provider=p,
+                         fields={"external_id": "x1"}, note="n")
+        for tx, (_, to, p) in zip(singles, pairs, strict=True)
+    ]
+    many = transition_apply_many([
+        TransitionRequest(transaction=tx, to_status=to, source="sync", raw_status="R", from_provider=p,
+                          fields={"external_id": "x1"}, note="n")
+        for tx, (_, to, p) in zip(batch, pairs, strict=True)
+    ])
+    for single, multi, a, b, (current, to, p) in zip(one_by_one, many, singles, batch, pairs, strict=True):
+        assert (multi.changed, multi.refused) == (single.changed, single.refused), (current, to, p)
+        sa, sb = Transaction.objects.get(pk=a.pk), Transaction.objects.get(pk=b.pk)
+        assert (sb.status, sb.raw_status, sb.external_id) == (sa.status, sa.raw_status, sa.external_id)
+        assert (b.status, b.external_id) == (sb.status, sb.external_id)  # the caller's instance too
+        ea = [(e.from_status, e.to_status, e.raw_status, e.note) for e in a.events.order_by("id")]
+        eb = [(e.from_status, e.to_status, e.raw_status, e.note) for e in b.events.order_by("id")]
+        assert ea == eb
+
+
+def test_many_refuses_what_one_refuses_unknown_only_from_the_provider_and_final_stays():
+    unknown, failed, succeeded = new_transaction(Status.UNKNOWN), new_transaction(Status.FAILED), \
+        new_transaction(Status.SUCCEEDED)
+    results = transition_apply_many([
+        TransitionRequest(transaction=unknown, to_status=Status.FAILED, source="dashboard", actor="owner"),
+        TransitionRequest(transaction=failed, to_status=Status.SUCCEEDED, source="sync", from_provider=True,
+                          fields={"external_id": "999"}),
+        TransitionRequest(transaction=succeeded, to_status=Status.PENDING, source="sync", from_provider=True),
+    ])
+    assert [r.changed for r in results] == [False, False, False]
+    assert "provider" in results[0].refused and "failed" in results[1].refused
+    assert [Transaction.objects.get(pk=t.pk).status for t in (unknown, failed, succeeded)] == [
+        Status.UNKNOWN, Status.FAILED, Status.SUCCEEDED]
+    assert Transaction.objects.get(pk=failed.pk).external_id == ""  # fields not saved on a refusal
+    assert TransactionEvent.objects.filter(transaction__in=[unknown, failed, succeeded]).count() == 3  # creations
+
+
+def test_many_with_two_requests_for_one_row_applies_them_in_turn():
+    tx = new_transaction()
+    other = Transaction.objects.get(pk=tx.pk)
+    results = transition_apply_many([
+        TransitionRequest(transaction=tx, to_status=Status.SUCCEEDED, source="sync", from_provider=True),
+        TransitionRequest(transaction=other, to_status=Status.PENDING, source="sync", from_provider=True),
+        TransitionRequest(transaction=other, to_status=Status.REFUNDED, source="sync", from_provider=True),
+    ])
+    assert [r.changed for r in results] == [True, False, True]
+    assert "succeeded" in results[1].refused
+    assert [e.to_status for e in tx.events.order_by("id")] == [Status.PENDING, Status.SUCCEEDED, Status.REFUNDED]
+    assert Transaction.objects.get(pk=tx.pk).status == Status.REFUNDED == tx.status == other.status
+
+
+def test_many_with_a_bad_status_name_writes_nothing():
+    tx = new_transaction()
+    with pytest.raises(ValueError):
+        transition_apply_many([
+            TransitionRequest(transaction=tx, to_status=Status.SUCCEEDED, source="sync", from_provider=True),
+            TransitionRequest(transaction=tx, to_status="paid", source="sync"),
+        ])
+    assert Transaction.objects.get(pk=tx.pk).status == Status.PENDING and tx.events.count() == 1
+
+
+def test_many_of_nothing_is_nothing():
+    assert transition_apply_many([]) == []
