@@ -46,6 +46,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.core import mail
 from django.db import connection as db_connection
 from django.test import Client
 from django.urls import reverse
@@ -75,6 +76,8 @@ OWNER_PASSWORD = "Owner-Login-Pass-5173"
 ENAYA_PASSWORD = "Enaya-Cust-Pass-8264"
 VOS_ACCESS_CODE = "Vos-Access-3391"
 VOS_NEW_ACCESS_CODE = "Vos-Access-New-5820"
+INVITED_PASSWORD = "Invited-Pass-4482"
+ENAYA_RESET_PASSWORD = "Enaya-Reset-Pass-9035"
 ENAYA_NEW_PASSWORD = "Enaya-Next-Pass-6619"
 WRONG_OWNER_PASSWORD = "Owner-Wrong-Pass-2208"
 WRONG_ENKASH_SECRET = "enkash-wrong-secret-7f3a19"  # typed wrong first, then corrected
@@ -132,15 +135,15 @@ class Gunicorn:
              "--access-logfile", str(self.access_log), "--error-logfile", str(self.error_log)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code < 500:
+                if requests.get(f"{self.url}/healthz", timeout=10).status_code < 500:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still loading Django
                 pass
             assert self.process.poll() is None, f"gunicorn exited: {self.error_log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
+            assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
             time.sleep(0.2)
 
     def __exit__(self, *exc) -> None:
@@ -322,6 +325,28 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) 
     assert bad.status_code == 400
     assert api.get(f"{web.url}/api/v1/transactions/", timeout=20).status_code == 200
 
+    # -- a teammate invited by email chooses a password on the emailed link (gunicorn) --
+    mail.outbox.clear()
+    invited = owner.post("/dashboard/settings/team/invite/", {"email_or_username": "ops@shop.example",
+                                                               "role": "manager"}, follow=True)
+    assert "We emailed ops@shop.example a link" in html(invited)
+    link = re.search(r"https?://\S+/accounts/password/set/\S+/", mail.outbox[-1].body).group(0)
+    uidb64, set_token = link.rstrip("/").split("/")[-2:]
+    book.add("password-set link token", set_token)
+    book.add("invited teammate's password", INVITED_PASSWORD)
+    teammate = requests.Session()
+    form_page = teammate.get(f"{web.url}/accounts/password/set/{uidb64}/{set_token}/", timeout=20)
+    assert form_page.status_code == 200 and "set-password" in form_page.url, form_page.text[:500]
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_page.text).group(1)
+    chosen = teammate.post(form_page.url, data={"csrfmiddlewaretoken": csrf, "new_password1": INVITED_PASSWORD,
+                                                "new_password2": INVITED_PASSWORD}, timeout=20)
+    assert chosen.status_code == 200 and chosen.url.endswith("/accounts/password/set/done/"), chosen.text[:500]
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', teammate.get(
+        f"{web.url}/accounts/login/", timeout=20).text).group(1)
+    signed = teammate.post(f"{web.url}/accounts/login/", data={
+        "csrfmiddlewaretoken": csrf, "username": "ops@shop.example", "password": INVITED_PASSWORD}, timeout=20)
+    assert signed.url.endswith("/dashboard/"), signed.url
+
     # -- the EnigmaPay desk: a payout and a payment link -------------------------------
     token = form_token(html(owner.get("/dashboard/payouts/new/")))
     confirm = owner.post("/dashboard/payouts/confirm/", {
@@ -405,6 +430,20 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) 
         "new_password_confirm": ENAYA_NEW_PASSWORD}, follow=True)
     assert "Your password has been changed." in html(changed)
 
+    # A sandbox customer forgets the password: OTP, then a new one.
+    book.add("EnayaPay customer's reset password", ENAYA_RESET_PASSWORD)
+    forgetful = Client()
+    assert forgetful.post("/me/demo/enayapay/forgot/", {"phone": "0912000001"})["Location"] == "/me/demo/enayapay/verify/"
+    assert forgetful.post("/me/demo/enayapay/verify/", {"code": ENAYA_OTP})["Location"] == "/me/demo/enayapay/reset/"
+    reset = forgetful.post("/me/demo/enayapay/reset/", {
+        "password": ENAYA_RESET_PASSWORD, "password_confirm": ENAYA_RESET_PASSWORD}, follow=True)
+    assert "Your password has been reset." in html(reset)
+    # Signing in at once would ask for another code within the OTP guard's minute: a
+    # wrong password is typed instead (the password, never the code, is checked first).
+    book.add("a mistyped EnayaPay password", "Enaya-Typo-Pass-1147")
+    typo = Client().post("/me/demo/enayapay/login/", {"phone": "0912000001", "password": "Enaya-Typo-Pass-1147"})
+    assert typo.status_code in (200, 400, 401) and "Enaya-Typo-Pass-1147" not in html(typo)
+
     # -- a Vospay customer: activation (NIK, OTP), registration (access code) ----------
     book.add("Vospay OTP", VOSPAY_OTP)
     book.add("Vospay NIK", VOS_NIK)
@@ -422,6 +461,10 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) 
     changed = vos_client.post("/me/demo/vospay/access-code/", {
         "access_code": VOS_NEW_ACCESS_CODE, "access_code_confirm": VOS_NEW_ACCESS_CODE}, follow=True)
     assert "Your access code has been changed." in html(changed)
+    vos_client.post("/me/demo/signout/")
+    by_code = Client().post("/me/demo/vospay/signin/access-code/", {
+        "login": "dominggus@example.id", "access_code": VOS_NEW_ACCESS_CODE}, follow=True)
+    assert "Dominggus" in html(by_code)
 
     # -- callbacks arrive at gunicorn on their URL tokens, and are applied -------------
     from payments.callbacks.services import CallbackNotConfirmedYet, callback_apply
