@@ -59,7 +59,7 @@ from providers.eoneopay import testdata as eoneo
 from providers.models import ProviderConnection, WebhookEvent
 from providers.registry import PROVIDERS
 from tests.abuse.leak_scan import SecretBook, dump_findings, pg_dump, text_columns, text_findings
-from tests.conftest import SUITE_LOG
+from tests.conftest import SUITE_LOG, arm_fault
 from tests.helpers import wait_for
 from tests.selfservice.conftest import ENAYA_OTP, VOSPAY_OTP
 
@@ -295,6 +295,21 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) 
             connections[provider] = wrong
         else:
             connections[provider] = add_connection(owner, sandbox, provider, credentials)
+    # Connection tests that fail upstream: what each error says is stored (last_error)
+    # and logged, with none of what the call carried.
+    errors = []
+    for provider, connection in connections.items():
+        for fault, options in (("503", {}), ("malformed", {}), ("dropped", {}),
+                               *((("timeout", {"delay": 2.5}),) if provider in ("eoneopay", "enkash") else ())):
+            arm_fault(sandbox, provider, "*", fault, count=5, **options)
+            owner.post(f"/dashboard/settings/connections/{connection.pk}/test/")
+            connection.refresh_from_db()
+            errors.append(connection.last_error)
+            sandbox.app.faults.reset()
+        owner.post(f"/dashboard/settings/connections/{connection.pk}/test/")
+        connection.refresh_from_db()
+        assert not connection.last_error, (provider, connection.last_error)
+    assert sum(map(bool, errors)) >= 2 * len(connections), errors  # most of them failed, and said so
     for provider, connection in connections.items():
         book.add(f"{provider} callback URL token", connection.callback_token,
                  allowed={("providers_providerconnection", "callback_token")})
