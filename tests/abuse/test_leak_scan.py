@@ -114,6 +114,47 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}@{host}:{port}/{quote(settings_dict['NAME'])}"
 
 
+def redis_broker() -> str | None:
+    """The Redis broker the run shares with its worker process, when there is one (CI)."""
+    url = django_settings.CELERY_BROKER_URL
+    return url if url.startswith("redis") else None
+
+
+def process_env(public_url: str) -> dict:
+    """The environment of gunicorn and the worker: the test database, the broker, the keys."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "DATABASE_URL": database_url(db_connection.settings_dict),
+           "CELERY_BROKER_URL": redis_broker() or "memory://", "PAYDESK_PUBLIC_URL": public_url,
+           "LOG_LEVEL": "DEBUG"}
+    for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_ALLOWED_HOSTS"):
+        env[name] = os.environ[name]
+    return env
+
+
+class Worker:
+    """A real Celery worker process (Redis broker, test database); everything it writes,
+    Celery's lines and Django's, goes to ``worker.log``."""
+
+    def __init__(self, folder: Path, public_url: str) -> None:
+        self.log, self.public_url = folder / "worker.log", public_url
+
+    def __enter__(self) -> Worker:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads", "--concurrency=2",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=DEBUG"],
+            cwd=ROOT, env=process_env(self.public_url), stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
 class Gunicorn:
     """A real gunicorn (config/gunicorn.py) on the test database, its access log and its
     error log (with Django's own log lines: --capture-output) in ``folder``."""
@@ -124,11 +165,7 @@ class Gunicorn:
         self.access_log, self.error_log = folder / "gunicorn-access.log", folder / "gunicorn-error.log"
 
     def __enter__(self) -> Gunicorn:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings.test",
-               "DATABASE_URL": database_url(db_connection.settings_dict), "CELERY_BROKER_URL": "memory://",
-               "PAYDESK_PUBLIC_URL": self.url, "LOG_LEVEL": "DEBUG"}
-        for name in ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_ALLOWED_HOSTS"):
-            env[name] = os.environ[name]
+        env = process_env(self.url)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi",
              "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--threads", "4", "--capture-output",
@@ -215,9 +252,10 @@ def test_a_full_run_leaves_no_secret_in_clear_in_the_database_or_any_log(
     enkash_tokens._copies.clear()
 
     try:
-        with Gunicorn(logs) as web:
+        with Gunicorn(logs) as web, contextlib.ExitStack() as stack:
             settings.PAYDESK_PUBLIC_URL = web.url
-            run_everything(book, sandbox, merchant, members, web)
+            worker = stack.enter_context(Worker(logs, web.url)) if redis_broker() else None
+            run_everything(book, sandbox, merchant, members, web, worker)
             enaya_sandbox, enkash_sandbox = sandbox.sandbox("enayapay"), sandbox.sandbox("enkash")
             for number, token in enumerate(enaya_sandbox.tokens, 1):
                 book.add(f"EnayaPay customer token #{number}", token)
@@ -238,6 +276,10 @@ def test_a_full_run_leaves_no_secret_in_clear_in_the_database_or_any_log(
     found, rows = dump_findings(dump, book, text_columns(db_connection))
     findings += found
     log_files = {path.name: path.read_text(errors="replace").splitlines() for path in sorted(logs.iterdir())}
+    assert ("worker.log" in log_files) == bool(redis_broker())
+    if redis_broker():
+        worker_text = "\n".join(log_files["worker.log"])
+        assert "payments.apply_callback" in worker_text and "transaction_status" in worker_text
     for name, lines in log_files.items():
         findings += text_findings(name, lines, book)
     findings += text_findings("SUITE_LOG", (text for _, text in SUITE_LOG.lines[suite_start:]), book)
@@ -254,7 +296,7 @@ def test_a_full_run_leaves_no_secret_in_clear_in_the_database_or_any_log(
     assert not findings, "secrets in clear:\n" + "\n".join(sorted(set(findings)))
 
 
-def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) -> None:
+def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, worker: Worker | None) -> None:
     # -- the owner signs in and adds the connections, typing their secrets ------------
     owner_user = members["owner"]
     owner_user.set_password(OWNER_PASSWORD)
@@ -489,7 +531,11 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn) 
     assert enigma_events
     wrong_token = requests.post(f"{web.url}/callbacks/enigmapay/{'x' * 43}/", data=b"{}", timeout=5)
     assert wrong_token.status_code == 404
-    for event in WebhookEvent.objects.all():
-        with contextlib.suppress(CallbackNotConfirmedYet):  # applied by the retry in production
-            callback_apply(event_id=event.pk)
-    assert Transaction.objects.filter(kind=Kind.PAYOUT, status=Status.SUCCEEDED).count() == 2
+    if worker is None:  # no Redis: applied here, as the worker would
+        for event in WebhookEvent.objects.all():
+            with contextlib.suppress(CallbackNotConfirmedYet):  # applied by the retry in production
+                callback_apply(event_id=event.pk)
+    assert wait_for(lambda: Transaction.objects.filter(kind=Kind.PAYOUT, status=Status.SUCCEEDED).count() == 2,
+                    timeout=30, interval=0.5), "the callbacks were applied"
+    assert wait_for(lambda: not WebhookEvent.objects.exclude(processing=WebhookEvent.Processing.PROCESSED).exists(),
+                    timeout=30, interval=0.5), list(WebhookEvent.objects.values_list("provider", "processing"))
