@@ -52,7 +52,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from payments.models import EoneoPayCustomer, Kind, Status, Transaction
+from payments.models import EoneoPayCard, EoneoPayCustomer, Kind, Status, Transaction
 from providers.enayapay import sandbox as enaya
 from providers.enigmapay import testdata as enigma
 from providers.eoneopay import testdata as eoneo
@@ -264,6 +264,9 @@ def test_a_full_run_leaves_no_secret_in_clear_in_the_database_or_any_log(
             for number, token in enumerate(vospay_tokens, 1):
                 book.add(f"Vospay customer JWT #{number}", token)
             assert vospay_tokens and enkash_sandbox.tokens and len(enaya_sandbox.tokens) > 3
+            # A card's token is how Paydesk charges it: kept in its own column, nowhere else.
+            for number, token in enumerate(EoneoPayCard.objects.values_list("token", flat=True), 1):
+                book.add(f"EoneoPay card token #{number}", token, allowed={("payments_eoneopaycard", "token")})
     finally:
         for logger in attached:
             logger.removeHandler(handler)
@@ -352,6 +355,23 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, 
         connection.refresh_from_db()
         assert not connection.last_error, (provider, connection.last_error)
     assert sum(map(bool, errors)) >= 2 * len(connections), errors  # most of them failed, and said so
+    # Staff rotate EoneoPay's keys in admin (typed as NAME=VALUE lines; one bad line first).
+    from tests.factories import UserFactory
+
+    staff = Client()
+    staff.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
+    change = f"/admin/providers/providerconnection/{connections['eoneopay'].pk}/change/"
+    assert staff.get(change).status_code == 200
+    admin_form = {"merchant": merchant.pk, "provider": "eoneopay", "mode": "test",
+                  "base_url": sandbox.base_url("eoneopay"), "_save": "Save"}
+    keys = eoneo.DEMO_CREDENTIALS
+    bad_line = staff.post(change, {**admin_form, "new_credentials": f"secret_key {keys['secret_key']}"})
+    assert bad_line.status_code == 200 and "is not NAME=VALUE" in html(bad_line)
+    saved = staff.post(change, {**admin_form, "new_credentials": "\n".join(f"{k}={v}" for k, v in keys.items())})
+    assert saved.status_code == 302, html(saved)[:3000]
+    connections["eoneopay"].refresh_from_db()
+    assert connections["eoneopay"].credentials == keys
+
     for provider, connection in connections.items():
         book.add(f"{provider} callback URL token", connection.callback_token,
                  allowed={("providers_providerconnection", "callback_token")})
