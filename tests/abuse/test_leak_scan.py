@@ -299,7 +299,8 @@ def test_a_full_run_leaves_no_secret_in_clear_in_the_database_or_any_log(
     assert not findings, "secrets in clear:\n" + "\n".join(sorted(set(findings)))
 
 
-def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, worker: Worker | None) -> None:
+def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn,
+                   worker: Worker | None) -> None:
     # -- the owner signs in and adds the connections, typing their secrets ------------
     owner_user = members["owner"]
     owner_user.set_password(OWNER_PASSWORD)
@@ -432,6 +433,15 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, 
         "description": "Page payout"})
     sent = owner.post("/dashboard/payouts/send/", hidden_fields(html(confirm)))
     assert sent.status_code == 302, html(sent)[:1000]
+    # One whose answer is lost (a timeout): unknown, never resent, resolved by its callback.
+    arm_fault(sandbox, "enigmapay", "send_money", "timeout", delay=2.5)
+    token = form_token(html(owner.get("/dashboard/payouts/new/")))
+    confirm = owner.post("/dashboard/payouts/confirm/", {
+        "connection": connections["enigmapay"].pk, "token": token, "username": "zeynep.ak",
+        "customer_iban": enigma.CUSTOMER_IBAN_OK, "customer_name": "Zeynep Ak", "amount": "310.00",
+        "description": "Lost answer"})
+    lost = owner.post("/dashboard/payouts/send/", hidden_fields(html(confirm)), follow=True)
+    assert "will not be sent again" in html(lost)
     link = owner.post("/dashboard/payment-links/new/", {
         "connection": connections["enigmapay"].pk, "username": "mdemir", "first_name": "Mehmet",
         "last_name": "Demir", "email": "mehmet@example.test", "phone": "905321234567", "amount": "250.00",
@@ -456,6 +466,16 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, 
     refund_token = owner.get(f"/dashboard/payments/{charge.pk}/").context["refund_form"].initial["token"]
     owner.post(f"/dashboard/payments/{charge.pk}/refund/", {"token": refund_token}, follow=True)
     assert Transaction.objects.get(pk=charge.pk).status == Status.REFUNDED
+    # A card the bank declines: the charge fails and says why.
+    book.add("EoneoPay declining card PAN", eoneo.CARD_DO_NOT_HONOUR)
+    owner.post("/dashboard/eoneopay/customers/new/", {**form, "name": "Declined Person",
+                                                       "card_number": eoneo.CARD_DO_NOT_HONOUR}, follow=True)
+    declining = EoneoPayCustomer.objects.get(name="Declined Person").cards.get()
+    token = owner.get("/dashboard/eoneopay/charge/").context["form"].initial["token"]
+    owner.post("/dashboard/eoneopay/charge/", {"token": token, "card": declining.pk, "amount": "12.00",
+                                               "currency": "AUD", "reference": "Leak scan 2"}, follow=True)
+    declined = Transaction.objects.get(kind=Kind.PAYMENT, connection=connections["eoneopay"], amount="12.00")
+    assert declined.status == Status.FAILED and declined.last_error
 
     # -- EnKash: an order, paid by the payer, and a partial refund ---------------------
     page = owner.get(reverse("payments:enkash-order-new"))
@@ -547,7 +567,7 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, 
     from payments.callbacks.services import CallbackNotConfirmedYet, callback_apply
 
     enigma_events = wait_for(lambda: WebhookEvent.objects.filter(
-        connection=connections["enigmapay"]).count() >= 2, timeout=20, interval=0.3)
+        connection=connections["enigmapay"]).count() >= 3, timeout=20, interval=0.3)
     assert enigma_events
     wrong_token = requests.post(f"{web.url}/callbacks/enigmapay/{'x' * 43}/", data=b"{}", timeout=5)
     assert wrong_token.status_code == 404
@@ -557,5 +577,11 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn, 
                 callback_apply(event_id=event.pk)
     assert wait_for(lambda: Transaction.objects.filter(kind=Kind.PAYOUT, status=Status.SUCCEEDED).count() == 2,
                     timeout=30, interval=0.5), "the callbacks were applied"
-    assert wait_for(lambda: not WebhookEvent.objects.exclude(processing=WebhookEvent.Processing.PROCESSED).exists(),
+    settled = (WebhookEvent.Processing.PROCESSED, WebhookEvent.Processing.IGNORED)
+    assert wait_for(lambda: not WebhookEvent.objects.exclude(processing__in=settled).exists(),
                     timeout=30, interval=0.5), list(WebhookEvent.objects.values_list("provider", "processing"))
+    # The payout whose answer was lost has no EnigmaPay id for its callback to name: the
+    # manager's "check status" asks EnigmaPay by reference.
+    unknown = Transaction.objects.get(kind=Kind.PAYOUT, status=Status.UNKNOWN)
+    owner.post(f"/dashboard/payouts/{unknown.pk}/check/", follow=True)
+    assert Transaction.objects.get(pk=unknown.pk).status == Status.SUCCEEDED
