@@ -5,27 +5,38 @@ password, API key, provider secret or customer token is in clear in the database
 One ``transaction=True`` test, on PostgreSQL (``pg_dump`` needs a real database: the
 data is committed so that the dump sees it). It runs as real people would, through
 Django's test client and the running sandboxes, and partly through a real gunicorn
-(config/gunicorn.py, access and error logs to files) on the same test database:
+(config/gunicorn.py, access and error logs to files) on the same test database; with a
+Redis broker (CI) a real Celery worker process applies the callbacks, its log to a file:
 
-- an owner signs in with a password and adds the five connections on the settings page,
-  typing the provider secrets, and tests them;
+- an owner mistypes, then types the login password; adds the five connections on the
+  settings page typing the provider secrets (EnKash's secret wrong first, then rotated),
+  tests them, and tests them again while each sandbox answers 503, garbage, a dropped
+  connection or (EoneoPay, EnKash) nothing; staff rotate EoneoPay's keys in admin;
 - creates an API key on the settings page and uses it against gunicorn: a payout with
-  an Idempotency-Key, an EoneoPay customer with a card (PAN + CVV), lists;
-- on the desk: an EnigmaPay payout and a payment link; an EoneoPay customer with a card
-  (PAN + CVV), a charge and its refund; an EnKash order, paid, and a partial refund;
-- a customer registers with EnayaPay (password, OTP) and checks a card balance (PAN,
-  IPIN); another activates and registers Vospay (NIK, OTP, access code);
-- the EnigmaPay sandbox's status callbacks (and EnKash's notifies) arrive at gunicorn
-  on the connections' callback URLs, with their URL tokens, and are applied.
+  an Idempotency-Key, an EoneoPay customer with a card (PAN + CVV), a refused one, lists;
+- invites a teammate, who chooses a password on the emailed link (gunicorn) and signs in;
+- on the desk: EnigmaPay payouts (one whose answer is lost: unknown, then checked) and a
+  payment link; an EoneoPay customer with a card (PAN + CVV), a charge and its refund, a
+  declined card; an EnKash order, paid, and a partial refund;
+- a customer registers with EnayaPay (password, a wrong OTP, the OTP), checks a card
+  balance (PAN, IPIN; a wrong IPIN), changes the password; another resets a forgotten
+  one; one mistypes a password; a Vospay customer activates (NIK, OTP), registers and
+  changes the access code, and signs in with it;
+- the EnigmaPay sandbox's status callbacks and EnKash's notifies arrive at gunicorn on
+  the connections' callback URLs (with their URL tokens; one with a wrong token) and
+  are applied.
 
 Every secret typed or issued on the way is collected in a ``SecretBook`` (see
 tests/abuse/leak_scan.py for the matching rules, including how 3-digit CVVs and 6-digit
 OTPs are matched only in context), with the sandboxes' own TEST_SECRETS and the tokens
-they issued (EnayaPay, Vospay, EnKash). Then the database dump, the run's application
-log file (a real file handler with the production formatter and filters from
-settings.LOGGING), gunicorn's access and error logs and the SUITE_LOG lines of the run
-are scanned. A finding names the secret and where: ``table.column (row n)`` or
-``<log file> line n``, never the value.
+they issued (EnayaPay, Vospay, EnKash), the callback URL tokens (allowed only in their
+own column) and the EoneoPay card tokens (likewise). Then the database dump, the run's
+application log file (a real file handler with the production formatter and filters
+from settings.LOGGING), gunicorn's access and error logs, the worker's log and the
+SUITE_LOG lines of the run (before any filter) are scanned. A finding names the secret
+and where: ``table.column (row n)`` or ``<log file> line n``, never the value.
+
+Not covered here: the customer checkout (payments/checkout/, built elsewhere).
 """
 
 from __future__ import annotations
@@ -139,6 +150,9 @@ class Worker:
         self.log, self.public_url = folder / "worker.log", public_url
 
     def __enter__(self) -> Worker:
+        from config.celery import app
+
+        app.control.purge()  # tasks an earlier test left queued are not this run's
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads", "--concurrency=2",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=DEBUG"],
@@ -147,12 +161,15 @@ class Worker:
         return self
 
     def __exit__(self, *exc) -> None:
+        from config.celery import app
+
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        app.control.purge()  # nor are this run's left for a later test
 
 
 class Gunicorn:
@@ -582,6 +599,6 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn,
                     timeout=30, interval=0.5), list(WebhookEvent.objects.values_list("provider", "processing"))
     # The payout whose answer was lost has no EnigmaPay id for its callback to name: the
     # manager's "check status" asks EnigmaPay by reference.
-    unknown = Transaction.objects.get(kind=Kind.PAYOUT, status=Status.UNKNOWN)
-    owner.post(f"/dashboard/payouts/{unknown.pk}/check/", follow=True)
-    assert Transaction.objects.get(pk=unknown.pk).status == Status.SUCCEEDED
+    lost_payout = Transaction.objects.get(kind=Kind.PAYOUT, description__startswith="Lost answer")
+    owner.post(f"/dashboard/payouts/{lost_payout.pk}/check/", follow=True)
+    assert Transaction.objects.filter(kind=Kind.PAYOUT, status=Status.SUCCEEDED).count() == 3
