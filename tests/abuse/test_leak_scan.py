@@ -419,6 +419,10 @@ def run_everything(book: SecretBook, sandbox, merchant, members, web: Gunicorn,
         "cards": [{"number": API_CARD, "expiry_date": "13/30", "cvv": AMEX_CVV}]}, timeout=20)
     assert bad.status_code == 400
     assert api.get(f"{web.url}/api/v1/transactions/", timeout=20).status_code == 200
+    forged = "_".join(raw_key.split("_", 2)[:2]) + "_ForgedSecretPart0000000000000000000000000"
+    book.add("a forged API key", forged)
+    assert requests.get(f"{web.url}/api/v1/transactions/", headers={"Authorization": f"Bearer {forged}"},
+                        timeout=20).status_code == 401
 
     # -- a teammate invited by email chooses a password on the emailed link (gunicorn) --
     mail.outbox.clear()
