@@ -3,7 +3,7 @@ config.wsgi`). Its access log is not Django's logging, so the redacting filter d
 see it: the logger class below masks what it writes itself.
 
 - Callback tokens in the request line and path (the token is all that guards a callback
-  URL).
+  URL), and the token of an invited user's set-password link (it sets the password).
 - Every query-string value, in the request line, the query and the Referer: search boxes
   put what is searched for there (``?q=`` holds customers' emails and phone numbers), and
   a value's name is enough to read the log by (``?q=[redacted]&page=[redacted]``).
@@ -13,7 +13,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-from providers.base.redaction import CALLBACK_PATH_RE, MASK
+from providers.base.redaction import CALLBACK_PATH_RE, MASK, PASSWORD_SET_PATH_RE
 
 # name=value pairs after the "?" of a URL, up to the end of the URL (a space, or "#").
 _QUERY_RE = re.compile(r"\?[^\s#]*")
@@ -33,6 +33,9 @@ class RedactingLogger(Logger):
         for key in ("r", "U"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = CALLBACK_PATH_RE.sub(r"\1" + MASK, atoms[key])
+        for key in ("r", "U", *_URL_ATOMS):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = PASSWORD_SET_PATH_RE.sub(r"\1" + MASK, atoms[key])
         for key in _URL_ATOMS:
             if isinstance(atoms.get(key), str):
                 atoms[key] = mask_query_values(atoms[key])

@@ -65,3 +65,13 @@ def test_the_access_log_masks_query_string_values(tmp_path):
     assert 'ref="http://paydesk.test/dashboard/customers/?q=[redacted]"' in text
     for personal in ("ayse.yilmaz", "example.com", "081234567890", "failed"):
         assert personal not in text, personal
+
+
+def test_the_access_log_masks_the_token_of_a_set_password_link(tmp_path):
+    # An invited user's link (accounts:password-set): its token sets the password.
+    token = "cxyz12-0f3a9b8c7d6e5f4a3b2c1d0e9f8a7b6c"
+    text = serve_and_log(tmp_path, lambda url: requests.get(
+        f"{url}/accounts/password/set/MTIz/{token}/", headers={"Referer": f"http://paydesk.test/accounts/password/set/MTIz/{token}/"},
+        timeout=2, allow_redirects=False), "--access-logformat", '"%(r)s" %(s)s ref="%(f)s"')
+    assert '"GET /accounts/password/set/MTIz/[redacted]/ HTTP/1.1"' in text
+    assert token not in text

@@ -168,6 +168,10 @@ def mask_secret(value: str | None) -> str:
 
 # /callbacks/<provider>/<token>/ (see config/urls.py), the token group to be masked.
 CALLBACK_PATH_RE = re.compile(r"(/callbacks/[\w-]+/)(?!\[redacted\])[^/\s?#\"'<>]+")
+# /accounts/password/set/<uidb64>/<token>/, an invited user's set-password link (Django's
+# password-reset confirmation): the token sets the password. Django moves it into the
+# session and redirects to .../set-password/, which is no secret and stays readable.
+PASSWORD_SET_PATH_RE = re.compile(r"(/accounts/password/set/[\w-]+/)(?!\[redacted\]|set-password/)[^/\s?#\"'<>]+")
 
 # A 13-19 digit run (optionally grouped by spaces or dashes) that is not part of a longer
 # number: a card number. Masked to first six / last four.
@@ -183,6 +187,7 @@ _PATTERNS = [
     # The token of a callback URL: it is all that guards the URL (Django's request logger
     # writes the path of every 404 and 405).
     (CALLBACK_PATH_RE, r"\1" + MASK),
+    (PASSWORD_SET_PATH_RE, r"\1" + MASK),
 ]
 
 
