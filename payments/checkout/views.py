@@ -16,7 +16,8 @@ What the customer picked waits in the session, encrypted, per order token, and o
 the customer who picked it. Amounts never come from a form: the order's gross amount is
 fixed when the link is made, authorize must come back with it, and finalize is refused
 (before any call) when it changed. The link must not leak through a Referer or a search
-engine: every page says ``no-referrer`` and ``noindex``.
+engine: every page says ``same-origin`` (not ``no-referrer``: with it, Chromium posts forms
+with ``Origin: null`` and CSRF refuses them) and ``noindex``.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _posted(request):
 
 
 def _private(response):
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
