@@ -112,3 +112,77 @@ def test_activation_then_checkout_in_installments_then_the_contract_everywhere(
     assert "finalize sent to Vospay" in desk.get_by_test_id("timeline").inner_text()
     desk.screenshot(path=str(ARTIFACTS / "checkout-desk-order.png"), full_page=True)
     desk.context.close()
+
+
+def test_the_checkout_refusals_at_phone_width(page, live_server, vospay, sandbox, settings):
+    """A locked account, a cancelled order, an expired link and a lost finalize answer,
+    each with its own page (screenshots)."""
+    from datetime import timedelta
+
+    from payments.models import Transaction
+    from payments.services.common import Actor
+    from payments.services.vospay import CHECKOUT_LINK_DAYS, vospay_order_cancel
+    from providers.vospay import sandbox as vos
+    from tests.conftest import arm_fault
+
+    settings.PAYDESK_PUBLIC_URL = live_server.url
+    page.set_viewport_size(PHONE)
+    base = f"{live_server.url}/me/demo/checkout"
+
+    # Budi's account is locked: signed out, he signs in from the checkout and comes back
+    order = make_order(vospay, customer_name="Budi", customer_phone=vos.PHONE_LOCKED)
+    page.goto(f"{base}/{order.vospay_order.checkout_token}/")
+    page.get_by_test_id("start-checkout").click()
+    page.wait_for_url(lambda url: "/vospay/signin/?next=/me/demo/checkout/" in url)
+    page.fill("#id_phone", vos.PHONE_LOCKED)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/vospay/verify/")
+    page.fill("#id_code", VOSPAY_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/account/")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/plan/")
+    page.get_by_test_id("plan-1").click()
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/confirm/")
+    page.fill("#id_code", VOSPAY_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_load_state()
+    assert "Your Vospay account is locked" in page.get_by_test_id("locked").inner_text()
+    assert no_horizontal_scroll(page)
+    shot(page, "locked")
+
+    # a cancelled order, and an expired link
+    cancelled = make_order(vospay)
+    vospay_order_cancel(order=cancelled, actor=Actor.system())
+    page.goto(f"{base}/{cancelled.vospay_order.checkout_token}/")
+    assert "cancelled this order" in page.get_by_test_id("checkout-state").inner_text()
+    shot(page, "cancelled")
+    expired = make_order(vospay)
+    Transaction.objects.filter(pk=expired.pk).update(
+        created_at=expired.created_at - timedelta(days=CHECKOUT_LINK_DAYS + 1))
+    page.goto(f"{base}/{expired.vospay_order.checkout_token}/account/")
+    assert "expired" in page.get_by_test_id("refusal").inner_text()
+    shot(page, "expired")
+
+    # the finalize's answer is lost: never sent again, the page says Paydesk is checking
+    from accounts.models import OtpThrottle
+
+    OtpThrottle.objects.all().delete()  # a minute later: a new transaction code may be sent
+    lost = make_order(vospay)
+    page.goto(f"{base}/{lost.vospay_order.checkout_token}/account/")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/plan/")
+    page.get_by_test_id("plan-2").click()
+    page.get_by_test_id("submit").click()
+    page.wait_for_url("**/confirm/")
+    arm_fault(sandbox, "vospay", "finalize_transaction", "timeout", delay=4.0)
+    page.fill("#id_code", VOSPAY_OTP)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"**/checkout/{lost.vospay_order.checkout_token}/")
+    state = page.get_by_test_id("checkout-state").inner_text()
+    assert "We are checking your payment with Vospay" in state
+    shot(page, "lost-answer")
+    page.goto(f"{base}/{lost.vospay_order.checkout_token}/confirm/")
+    assert "cannot be paid twice" in page.get_by_test_id("refusal").inner_text()
+    shot(page, "second-try-refused")
