@@ -365,6 +365,11 @@ def _not_verified(order: Transaction, detail: VospayOrder, actor: Actor) -> Tran
                  "The customer can check out again.",
         )
     else:
+        sent = detail.finalize_sent_at
+        if sent is not None and sent < timezone.now() - FIRST_SYNC_DELAY:
+            # A checkout marked a finalize and never heard back (it died before or while
+            # sending). Longer ago than any read timeout and still Invalid: nothing moved.
+            VospayOrder.objects.filter(pk=detail.pk, finalize_sent_at=sent).update(finalize_sent_at=None)
         first = order.sync_attempts == 0 or actor.source != Actor.sync().source
         Transaction.objects.filter(pk=order.pk).update(**_sync_fields(order, final=False))
         if first:

@@ -110,3 +110,38 @@ def test_finalize_404_unknown_transaction(sandbox, vospay):
     assert refused.value.code == "transaction_not_found"
     _nothing_moved(order)
     assert requests_to(sandbox, "vospay", "/finalize-transaction") == 1
+
+
+def test_a_mark_left_by_a_dead_checkout_is_cleared_by_the_sync_once_verify_says_invalid(sandbox, vospay):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services.vospay import vospay_checkout_refusal, vospay_order_verify
+
+    order, _, _ = _authorized(sandbox, vospay)
+    VospayOrder.objects.filter(transaction=order).update(finalize_sent_at=timezone.now() - timedelta(seconds=5))
+    vospay_order_verify(order=order, actor=Actor.sync())  # too recent: a finalize may be on its way
+    detail = VospayOrder.objects.get(transaction=order)
+    assert vospay_checkout_refusal(order, detail).code == "in_progress"
+    VospayOrder.objects.filter(transaction=order).update(finalize_sent_at=timezone.now() - timedelta(minutes=2))
+    vospay_order_verify(order=order, actor=Actor.sync())
+    detail = VospayOrder.objects.get(transaction=order)
+    assert detail.finalize_sent_at is None and vospay_checkout_refusal(order, detail) is None
+
+
+def test_a_session_vospay_no_longer_accepts_sends_the_customer_to_sign_in_and_back(client, vospay):
+    from accounts.selfservice.sessions import SESSION_KEY
+    from providers import crypto
+
+    order = make_order(vospay)
+    vospay_signed_in(client)
+    session = client.session
+    entries = session[SESSION_KEY]
+    for mine in entries.values():
+        mine["vospay"]["token"] = crypto.encrypt_json({"token": "not.a.token"})
+    session[SESSION_KEY] = entries
+    session.save()
+    response = client.get(url(order, "account"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/me/demo/vospay/signin/?next={url(order, 'account')}"
