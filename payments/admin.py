@@ -367,7 +367,7 @@ class VospayOrderAdmin(admin.ModelAdmin):
     list_select_related = ("transaction",)
     readonly_fields = ("transaction", "merchant_key", "customer_name", "customer_phone", "shipping_cost",
                        "insurance_cost", "processing_fee", "tax", "installment_id", "period", "monthly_payment",
-                       "interest_rate", "contract_number", "finalized_at", "verified_at")
+                       "interest_rate", "contract_number", "finalize_sent_at", "finalized_at", "verified_at")
     exclude = ("checkout_token",)  # the customer's key to the checkout page: not shown
     inlines = [VospayOrderItemInline]
     show_full_result_count = False

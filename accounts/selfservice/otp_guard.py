@@ -4,8 +4,8 @@ The provider texts the code and checks it; Paydesk counts. Rules:
 
 - a code (``OtpChallenge``) takes at most ``MAX_ATTEMPTS`` tries, and is good only for
   the flow that asked for it, the phone it went to and ``CODE_TTL``;
-- a phone gets a new code at most once per ``RESEND_AFTER`` and ``SENDS_PER_HOUR``
-  times an hour; one client address asks for at most ``SENDS_PER_ADDRESS`` codes and
+- a phone gets a new code for the same flow at most once per ``RESEND_AFTER``, and
+  ``SENDS_PER_HOUR`` codes an hour in all; one client address asks for at most ``SENDS_PER_ADDRESS`` codes and
   makes at most ``TRIES_PER_ADDRESS`` tries an hour (many customers may share an
   address behind a carrier's NAT, so its limits are wider);
 - every counter moves only through one conditional UPDATE (``OtpThrottle``,
@@ -101,7 +101,12 @@ def otp_issue(*, merchant: Merchant, flow: str, phone: str, client_ip: str | Non
     ``transaction.atomic`` that the caller rolls back if the provider sent nothing."""
     now = now or clock_now()
     with transaction.atomic():
-        retry = _hit(f"send:phone:{merchant.pk}:{phone}", now=now, limit=SENDS_PER_HOUR, cooldown=RESEND_AFTER)
+        # The hourly cap counts every code to the phone; the resend pause is per flow, so a
+        # checkout's transaction code can follow the sign-in code at once.
+        retry = _hit(f"send:phone:{merchant.pk}:{phone}", now=now, limit=SENDS_PER_HOUR)
+        if retry is None:
+            retry = _hit(f"send:flow:{merchant.pk}:{phone}:{flow}", now=now, limit=SENDS_PER_HOUR,
+                         cooldown=RESEND_AFTER)
         if retry is not None:
             code, message = _send_refusal(retry, now)
             raise OtpBlocked(code, message, retry_at=retry)

@@ -53,6 +53,10 @@ class VospayOrder(models.Model):
     contract_number = models.CharField(max_length=40, blank=True, db_index=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True, help_text="When verify-transaction said Valid")
+    # Set (and committed) by the checkout before finalize-transaction goes out; cleared
+    # only when Vospay's answer proves nothing moved. While set, no second finalize is sent.
+    finalize_sent_at = models.DateTimeField(null=True, blank=True,
+                                            help_text="When the checkout sent finalize-transaction")
 
     class Meta:
         verbose_name = "Vospay order"

@@ -32,7 +32,7 @@ from django.utils import timezone
 from payments.models import Kind, Status, Transaction, VospayOrder, VospayOrderItem
 from payments.services.common import Actor, checked_amount
 from payments.transitions import transaction_note, transaction_record_created, transition_apply
-from providers.base.errors import ProviderError
+from providers.base.errors import ProviderError, ProviderOutcomeUnknown
 from providers.base.money import Money
 from providers.models import ProviderConnection
 from providers.services import client_for
@@ -46,6 +46,18 @@ MAX_QUANTITY = 9999
 MAX_GROSS = Decimal("1000000000")  # 1 billion rupiah: beyond any consumer credit line
 COST_FIELDS = ("shipping_cost", "insurance_cost", "processing_fee", "tax")
 FIRST_SYNC_DELAY = timedelta(seconds=30)
+# A checkout link works this long after the order was made; then the merchant makes a new one.
+CHECKOUT_LINK_DAYS = 14
+
+
+class CheckoutRefused(Exception):
+    """Paydesk refuses a checkout step before any call to Vospay. ``code``: cancelled,
+    paid, in_progress, closed, expired, changed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,8 @@ def _verified(order: Transaction, detail: VospayOrder, processed_at, actor: Acto
 
 def _not_verified(order: Transaction, detail: VospayOrder, actor: Actor) -> Transaction:
     if order.status == Status.UNKNOWN:
+        # Nothing moved: the customer may check out again (a new finalize may go out).
+        VospayOrder.objects.filter(pk=detail.pk).update(finalize_sent_at=None)
         transition_apply(
             transaction=order, to_status=Status.PENDING, source=actor.source, actor=actor.label,
             raw_status="Invalid", from_provider=True, fields=_sync_fields(order, final=False),
@@ -351,6 +365,11 @@ def _not_verified(order: Transaction, detail: VospayOrder, actor: Actor) -> Tran
                  "The customer can check out again.",
         )
     else:
+        sent = detail.finalize_sent_at
+        if sent is not None and sent < timezone.now() - FIRST_SYNC_DELAY:
+            # A checkout marked a finalize and never heard back (it died before or while
+            # sending). Longer ago than any read timeout and still Invalid: nothing moved.
+            VospayOrder.objects.filter(pk=detail.pk, finalize_sent_at=sent).update(finalize_sent_at=None)
         first = order.sync_attempts == 0 or actor.source != Actor.sync().source
         Transaction.objects.filter(pk=order.pk).update(**_sync_fields(order, final=False))
         if first:
@@ -388,3 +407,105 @@ def _backoff(order: Transaction):
 def _require_order(order: Transaction) -> None:
     if order.kind != Kind.ORDER or order.provider != "vospay":
         raise ValueError("not a Vospay order")
+
+
+# -- the customer's checkout (payments/checkout/) ---------------------------------------------
+def vospay_checkout_expires_at(order: Transaction):
+    return order.created_at + timedelta(days=CHECKOUT_LINK_DAYS)
+
+
+def vospay_checkout_refusal(order: Transaction, detail: VospayOrder, *, now=None) -> CheckoutRefused | None:
+    """Why this order cannot be paid now (None: it can). Checked at every checkout step,
+    and under a row lock right before finalize."""
+    merchant = order.merchant.name
+    if order.status == Status.CANCELLED:
+        return CheckoutRefused("cancelled", f"{merchant} cancelled this order. Nothing will be charged.")
+    if detail.finalized_at is not None or detail.contract_status:
+        return CheckoutRefused("paid", "This order is already paid in installments. It cannot be paid twice.")
+    if order.status == Status.UNKNOWN or detail.finalize_sent_at is not None:
+        return CheckoutRefused("in_progress", "This order is being paid right now (perhaps in another window). "
+                                              "Paydesk is checking with Vospay; it cannot be paid twice.")
+    if order.status != Status.PENDING:
+        return CheckoutRefused("closed", f"This order is {order.get_status_display().lower()}: it cannot be paid.")
+    expires = vospay_checkout_expires_at(order)
+    if (now or timezone.now()) >= expires:
+        return CheckoutRefused("expired", f"This checkout link expired on {expires:%d %b %Y}. "
+                                          f"Ask {merchant} for a new one. Nothing was charged.")
+    return None
+
+
+def vospay_checkout_check(order: Transaction) -> None:
+    """Raise CheckoutRefused when ``order`` cannot be paid now."""
+    order.refresh_from_db()
+    refusal = vospay_checkout_refusal(order, VospayOrder.objects.get(transaction=order))
+    if refusal is not None:
+        raise refusal
+
+
+def vospay_order_finalize(
+    *, order: Transaction, transaction_id: str, plan: InstallmentPlan, gross: Money, confirmation: str,
+    actor: Actor,
+) -> Transaction:
+    """Send finalize-transaction for the customer's chosen plan, once.
+
+    Under ``select_for_update`` on the order: refused (CheckoutRefused) before any call
+    when the order cannot be paid, when ``transaction_id`` is not the one the order was
+    authorized with, or when ``gross`` (what the customer saw and confirmed with the OTP)
+    is not the order's amount. Then ``finalize_sent_at`` is committed and the call goes
+    out, never re-sent:
+
+    - Success: ``vospay_order_finalized`` records the plan and verifies;
+    - a refusal (locked, limited, a plan or session refused, Vospay unavailable before
+      acting): nothing moved, the mark is cleared, the error is raised;
+    - a lost answer: the order becomes ``unknown`` and verify-transaction decides now
+      (Valid: recorded as finalized) or later (the sync), never a second finalize.
+    """
+    _require_order(order)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Transaction.objects.select_for_update().select_related("merchant").get(pk=order.pk)
+        detail = VospayOrder.objects.select_for_update().get(transaction=locked)
+        refusal = vospay_checkout_refusal(locked, detail, now=now)
+        if refusal is not None:
+            raise refusal
+        if gross.currency != CURRENCY or gross.amount != locked.amount or locked.external_id != transaction_id:
+            raise CheckoutRefused("changed", "This order changed since you chose your plan. "
+                                             "Start the checkout again; nothing was charged.")
+        VospayOrder.objects.filter(pk=detail.pk).update(finalize_sent_at=now)
+        transaction_note(transaction=locked, source=actor.source, actor=actor.label,
+                         note=f"The customer confirmed {plan.period} months (plan {plan.installment_id}); "
+                              "finalize sent to Vospay.")
+    vospay = client_for(locked.connection)
+    try:
+        vospay.finalize_transaction(access_token=confirmation, transaction_id=transaction_id,
+                                    installment_id=plan.installment_id, notify_url=vospay_notify_url(locked.connection))
+    except ProviderOutcomeUnknown as e:
+        return _finalize_unknown(locked, transaction_id, plan, actor, e)
+    except ProviderError as e:
+        VospayOrder.objects.filter(pk=detail.pk).update(finalize_sent_at=None)
+        transaction_note(transaction=locked, source=actor.source, actor=actor.label,
+                         note=f"Vospay refused the finalize ({e.message}). Nothing moved.")
+        raise
+    return vospay_order_finalized(order=locked, transaction_id=transaction_id, plan=plan, actor=actor)
+
+
+def _finalize_unknown(order: Transaction, transaction_id: str, plan: InstallmentPlan, actor: Actor,
+                      error: ProviderOutcomeUnknown) -> Transaction:
+    transition_apply(
+        transaction=order, to_status=Status.UNKNOWN, source=actor.source, actor=actor.label,
+        note=f"Vospay's answer to the finalize was lost ({error.message}). It is never sent again: "
+             "verify-transaction decides.",
+        fields={"next_sync_at": timezone.now() + FIRST_SYNC_DELAY, "last_error": error.message[:2000]},
+    )
+    try:
+        found = client_for(order.connection).verify_transaction(
+            transaction_id=transaction_id, order_id=order.reference, gross_amount=Money(order.amount, CURRENCY))
+    except ProviderError:
+        order.refresh_from_db()
+        return order
+    if found.valid:
+        return vospay_order_finalized(order=order, transaction_id=transaction_id, plan=plan, actor=actor)
+    # "Invalid" right after a lost answer may be a finalize still on its way: the sync asks
+    # again later (FIRST_SYNC_DELAY is longer than any read timeout) and only then says pending.
+    order.refresh_from_db()
+    return order

@@ -76,7 +76,7 @@ def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_s
     checkout = page.context.new_page()
     checkout.set_viewport_size(DESKTOP)
     checkout.goto(link)
-    assert "Checkout opens here" in checkout.get_by_test_id("checkout-state").inner_text()
+    assert "Pay in installments" in checkout.get_by_test_id("checkout-state").inner_text()
     assert checkout.get_by_test_id("checkout-gross").inner_text() == "30,100 IDR"
     shot(checkout, "vospay-checkout-link")
     checkout.close()
