@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from config.db import bulk_update_by_pk
 from payments.models import Status, Transaction, TransactionEvent
 
 # Final: the provider will not change these (a refund of a succeeded payment is the one
@@ -141,7 +142,7 @@ def transition_apply_many(requests: Sequence[TransitionRequest]) -> list[Transit
                 locked[pk].updated_at = now  # bulk_update does not run auto_now
                 groups.setdefault(frozenset(names), []).append(locked[pk])
         for names, rows in groups.items():
-            Transaction.objects.bulk_update(rows, [*sorted(names), "updated_at"])
+            bulk_update_by_pk(rows, [*sorted(names), "updated_at"])
         if events:
             TransactionEvent.objects.bulk_create(events)
     for request in requests:
