@@ -168,17 +168,16 @@ def webhook_event_receive(
     """Store a callback for ``connection``, or count it if this body came before."""
     secrets = _connection_secrets(connection)
     shown, redacted = _shown_body(body, secrets)
-    event = WebhookEvent(
-        connection=connection,
-        provider=connection.provider,
-        headers=_stored_headers(headers, secrets),
-        body=shown,
-        body_redacted=redacted,
-        body_encrypted=crypto.fernet().encrypt(body),
-        body_sha256=hashlib.sha256(body).hexdigest(),
-        remote_addr=remote_addr,
-    )
-    event_id, times_received, processing = _insert_or_count_replay(event)
+    event_id, times_received, processing = _insert_or_count_replay({
+        "connection_id": connection.pk,
+        "provider": connection.provider,
+        "headers": _stored_headers(headers, secrets),
+        "body": shown,
+        "body_redacted": redacted,
+        "body_encrypted": crypto.fernet().encrypt(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "remote_addr": remote_addr,
+    })
     return CallbackReceipt(
         event_id=event_id, created=times_received == 1, times_received=times_received, processing=processing
     )
@@ -279,39 +278,83 @@ def webhook_event_reprocess(*, event: WebhookEvent) -> WebhookEvent:
     return event
 
 
-def _insert_or_count_replay(event: WebhookEvent) -> tuple[int, int, str]:
+def _insert_or_count_replay(values: dict) -> tuple[int, int, str]:
     """One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the event's id, how
-    many times it has now been received and its processing state. Every column comes
-    from the model's own fields (defaults, ``auto_now_add``, database preparation), so a
-    field added later is stored too.
+    many times it has now been received and its processing state. ``values`` are by
+    column name (``attname``); every other column takes the model field's default (or
+    now, for ``auto_now_add``), so a field added later is stored too. Those defaults are
+    prepared once per process: no model instance is built (its signals and per-field
+    preparation were a good part of the store's CPU).
 
-    On PostgreSQL its values are bound by the server (Django binds them into the text on
-    the client by default, which was a good part of the store's CPU), so psycopg prepares
-    the statement once per database connection after a few runs. It goes through Django's
-    cursor all the same: its errors, query logging and execute wrappers apply."""
+    On PostgreSQL its values are bound by the server and the statement is prepared on
+    each database connection (``_PreparedCursor``): Django binds values into the text on
+    the client and turns psycopg's statement preparation off by default. It goes through
+    Django's cursor all the same: its errors, query logging and execute wrappers apply."""
     db = connections[router.db_for_write(WebhookEvent)]
-    sql, fields = _insert_sql(db.alias)
-    params = [f.get_db_prep_save(f.pre_save(event, add=True), db) for f in fields]
+    sql, plan = _insert_plan(db.alias)
+    now = timezone.now()
+    params = [
+        field.get_db_prep_save(values[field.attname], db) if field.attname in values
+        else field.get_db_prep_save(now, db) if default is _NOW
+        else field.get_db_prep_save(field.get_default(), db) if default is _CALLABLE
+        else default
+        for field, default in plan
+    ]
     with _server_binding_cursor(db) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
 
 def _server_binding_cursor(db):
-    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+    if db.vendor != "postgresql":
         return db.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
     db.ensure_connection()
     with db.wrap_database_errors:
-        return db._prepare_cursor(ServerBindingCursor(db.connection))  # what db.cursor() does, another class
+        return db._prepare_cursor(_prepared_cursor_class()(db.connection))  # what db.cursor() does, another class
 
 
 @functools.cache
-def _insert_sql(alias: str) -> tuple[str, list]:
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class _PreparedCursor(ServerBindingCursor):
+        """Values bound by the server, and the statement prepared once per database
+        connection (parsed and planned once, then only executed). ``DATABASE_PREPARED_
+        STATEMENTS=false`` turns preparing off, for a transaction-mode pooler that
+        cannot keep a connection's prepared statements (PgBouncer before 1.21)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            if prepare is None:
+                prepare = getattr(settings, "DATABASE_PREPARED_STATEMENTS", True)
+            if prepare and self.connection.prepare_threshold is None:
+                # Django turns preparing off by setting no threshold, and then psycopg
+                # ignores prepare=True too. A threshold no statement reaches prepares
+                # only what asks (Django's own cursors bind on the client: never).
+                self.connection.prepare_threshold = _NEVER_BY_COUNT
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return _PreparedCursor
+
+
+_NEVER_BY_COUNT = 2**31 - 1
+_NOW, _CALLABLE = object(), object()
+
+
+@functools.cache
+def _insert_plan(alias: str) -> tuple[str, list]:
+    """The statement, and per column its field and what it gets when ``values`` does
+    not name it: now, a callable default (called each time), or its default prepared."""
     db = connections[alias]
     meta, qn = WebhookEvent._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    plan = []
+    for f in fields:
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            plan.append((f, _NOW))
+        elif callable(f.default):
+            plan.append((f, _CALLABLE))
+        else:
+            plan.append((f, f.get_db_prep_save(f.get_default(), db)))
     table = qn(meta.db_table)
     times, last = qn("times_received"), qn("last_received_at")
     columns = ", ".join(qn(f.column) for f in fields)
@@ -321,4 +364,4 @@ def _insert_sql(alias: str) -> tuple[str, list]:
     returning = f"{qn(meta.pk.column)}, {times}, {qn('processing')}"
     # Only names quoted from the model go into the text; every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}"  # noqa: E501,S608
-    return sql, fields
+    return sql, plan

@@ -101,6 +101,10 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 # Every request runs in one transaction: a view that fails half way leaves nothing behind.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# The callback URL's insert is prepared once per database connection (PostgreSQL). Set
+# false behind a transaction-mode pooler that cannot keep prepared statements
+# (PgBouncer before 1.21); Django's own queries are never prepared.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.db import connection as db_connection
 
 from accounts.management.commands.seed_demo import sandbox_credentials
 from providers.base.money import Money
@@ -211,8 +212,35 @@ def test_a_delivery_costs_two_queries_and_the_next_one_only_the_insert(client, d
             answer = client.post(connection.callback_path(), data=b'{"transaction_id": 5}',
                                  content_type="application/json")
         assert (answer.status_code, answer.json()) == (200, {"success": True})
-        assert "ON CONFLICT" in captured.captured_queries[-1]["sql"]
+        if db_connection.vendor == "postgresql":
+            # Prepared: Django's query log has no text for it; PostgreSQL names it.
+            assert captured.captured_queries[-1]["sql"] is None
+        else:
+            assert "ON CONFLICT" in captured.captured_queries[-1]["sql"]
         assert WebhookEvent.objects.get().times_received == expected_times
+
+
+@pytest.mark.skipif(db_connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_the_insert_is_prepared_once_per_database_connection(client):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    for n in range(3):
+        client.post(connection.callback_path(), data=b'{"n": %d}' % n, content_type="application/json")
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert [s for s in statements if "providers_webhookevent" in s and "ON CONFLICT" in s] != []
+    assert len(statements) == 1  # one statement, executed three times
+    assert WebhookEvent.objects.count() == 3
+
+
+@pytest.mark.skipif(db_connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_prepared_statements_can_be_turned_off_for_a_pooler(client, settings, django_assert_num_queries):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    with django_assert_num_queries(2) as captured:
+        client.post(connection.callback_path(), data=b'{"n": 1}', content_type="application/json")
+    assert "ON CONFLICT" in captured.captured_queries[-1]["sql"]  # sent as text: not prepared
+    assert WebhookEvent.objects.count() == 1
 
 
 # -- the token never reaches a log line ----------------------------------------------
