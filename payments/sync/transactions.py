@@ -145,7 +145,10 @@ def _previous_failures(connection) -> int:
 # -- running a batch -----------------------------------------------------------------------
 # Counts are written to the SyncRun every FLUSH_EVERY answers, with the leases of the rows
 # answered so far released in the same database transaction: a batch delivered again
-# (its worker died) asks only about what had not been recorded, and counts it once.
+# (its worker died) asks only about what had not been recorded, and counts it once. Rows
+# applied in groups (``_Answers``) lose their lease in the UPDATE that records their
+# answer instead (one write per row, not two): a batch that dies before the next flush
+# does not ask them again, and its run, short of those counts, is closed as interrupted.
 FLUSH_EVERY = 25
 _COUNTS = ("done", "changed", "failed")
 
@@ -165,10 +168,12 @@ class _Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
     unflushed: dict = field(default_factory=lambda: dict.fromkeys(_COUNTS, 0))
     answered: list = field(default_factory=list)  # pks whose lease the next flush releases
+    since_flush: int = 0  # answers recorded since the last flush
     stop: threading.Event = field(default_factory=threading.Event)  # the soft time limit
 
     def add(self, pk: int, *, changed: bool = False, failed: bool = False, connection_failure: bool = False,
-            error: str = "") -> None:
+            error: str = "", released: bool = False) -> None:
+        """One answer recorded. ``released``: its lease went with the change already."""
         with self.lock:
             self.done += 1
             self.asked += 1
@@ -178,8 +183,10 @@ class _Tally:
             self.error = error or self.error
             for name, value in (("done", 1), ("changed", int(changed)), ("failed", int(failed))):
                 self.unflushed[name] += value
-            self.answered.append(pk)
-            due = len(self.answered) >= FLUSH_EVERY
+            if not released:
+                self.answered.append(pk)
+            self.since_flush += 1
+            due = self.since_flush >= FLUSH_EVERY
         if due:
             self.flush()
 
@@ -194,7 +201,7 @@ class _Tally:
         answered rows' leases, in one database transaction."""
         with self.lock:
             counts, self.unflushed = self.unflushed, dict.fromkeys(_COUNTS, 0)
-            answered, self.answered = self.answered, []
+            answered, self.answered, self.since_flush = self.answered, [], 0
         counts["done"] += extra_done
         with transaction.atomic():
             if answered:
@@ -271,13 +278,14 @@ def _run_threads(rows: list[Transaction], tally: _Tally) -> list[Transaction]:
                 continue
             _sync_row(row, tally, answers)
 
-    def thread_main() -> None:
+    def thread_main(finished: threading.Event) -> None:
         try:
             with client_cache(clients):
                 drain()
                 answers.apply(tally)  # what this thread (or another, done before it) left
         finally:
             connections.close_all()  # this thread's own database connection
+            finished.set()
 
     answers = _Answers()
     count = _thread_count(len(rows))
@@ -285,17 +293,20 @@ def _run_threads(rows: list[Transaction], tally: _Tally) -> list[Transaction]:
         drain()
         answers.apply(tally)
         return left
-    threads = [threading.Thread(target=thread_main, daemon=True) for _ in range(count)]
-    for thread in threads:
-        thread.start()
+    # Waited for by events, not Thread.join: a join that the soft time limit interrupts
+    # (on Python 3.11) can mark a thread stopped while it still runs, and the batch would
+    # be wrapped up under it (seen: an answer recorded after the run's last flush).
+    finished = [threading.Event() for _ in range(count)]
+    for event in finished:
+        threading.Thread(target=thread_main, args=(event,), daemon=True).start()
     try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(timeout=0.5)
+        for event in finished:
+            while not event.wait(timeout=0.5):
+                pass
     except BaseException:
         tally.stop.set()
-        for thread in threads:  # each finishes its call (bounded by the client's timeouts)
-            thread.join()
+        for event in finished:  # each finishes its call (bounded by the client's timeouts)
+            event.wait()
         raise
     return left
 
@@ -316,8 +327,8 @@ APPLY_EVERY = 25
 class _Answers:
     """Provider answers waiting to be applied, shared by a batch's threads: the thread
     whose answer fills a group applies it; each thread applies what is left when it runs
-    out of rows. A row's lease is released only once its answer is applied (``tally.add``
-    comes after), so a batch that dies meanwhile asks about it again on redelivery."""
+    out of rows. A row's lease is released only with its answer (in the same UPDATE), so
+    a batch that dies before applying it asks about it again on redelivery."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -336,14 +347,16 @@ class _Answers:
         if not group:
             return
         try:
-            results = transition_apply_many([request for _, request in group])
+            # The rows' leases are released in the same UPDATE as their answers.
+            results = transition_apply_many([request for _, request in group], release_lease=tally.lease_until)
         except Exception:  # a bug must not stop the batch; the leases run out and they are due again
             logger.exception("applying %s sync answers failed", len(group))
             for row, _ in group:
                 tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
             return
         for (row, _), result in zip(group, results, strict=True):
-            _recorded(row, SyncOutcome(status=row.status, changed=result.changed), tally)
+            _recorded(row, SyncOutcome(status=row.status, changed=result.changed), tally,
+                      released=row.sync_lease_until is None)
 
 
 def _sync_row(row: Transaction, tally: _Tally, answers: _Answers | None = None) -> None:
@@ -368,13 +381,13 @@ def _sync_row(row: Transaction, tally: _Tally, answers: _Answers | None = None) 
     _recorded(row, outcome, tally)
 
 
-def _recorded(row: Transaction, outcome: SyncOutcome, tally: _Tally) -> None:
+def _recorded(row: Transaction, outcome: SyncOutcome, tally: _Tally, *, released: bool = False) -> None:
     try:
         if outcome.status not in FINAL:
             attention_check(transaction=row)
     except Exception:
         logger.exception("attention check of transaction %s failed", row.pk)
-    tally.add(row.pk, changed=outcome.changed)
+    tally.add(row.pk, changed=outcome.changed, released=released)
 
 
 def _release(rows: list[Transaction], tally: _Tally) -> None:
