@@ -34,6 +34,7 @@ A PAN may be shown as first six / last four at most (``mask_pan``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -229,6 +230,14 @@ _ALONE_BEFORE = r"(?<![A-Za-z0-9])(?<!\d[.,])"
 _ALONE_AFTER = r"(?![A-Za-z0-9])(?![.,]\d)"
 
 
+@functools.lru_cache(maxsize=256)
+def _values_pattern(values: tuple[str, ...]) -> re.Pattern:
+    # A client's secrets are the same call after call: compiled once, not looked up in
+    # re's cache by a pattern rebuilt each time (bounded; the values are already held
+    # process-wide by the registry).
+    return re.compile("|".join(_secret_pattern(v) for v in values))
+
+
 def _secret_pattern(value: str) -> str:
     """A short value (an OTP, a PIN, a numeric key) only where it stands alone, so that it
     does not mangle the longer numbers (status codes, amounts, timings) that contain it."""
@@ -245,9 +254,9 @@ def scrub(text: str, extra_values: Iterable[str | None] = ()) -> str:
     """Remove secrets, PANs, API keys and tokens from free text."""
     if not text:
         return text
-    values = sorted({v for v in extra_values if v and len(v) >= 4}, key=len, reverse=True)
+    values = tuple(sorted({v for v in extra_values if v and len(v) >= 4}, key=len, reverse=True))
     if values:
-        text = re.sub("|".join(_secret_pattern(v) for v in values), MASK, text)
+        text = _values_pattern(values).sub(MASK, text)
     pattern = secrets_registry.pattern()
     if pattern is not None:
         text = pattern.sub(MASK, text)
@@ -287,6 +296,11 @@ def redact_text_body(text: str, *, secret_values: Iterable[str | None] = ()) -> 
     return scrub(_redact_form(text.strip()) if form else _redact_json_keys(text), secret_values)
 
 
+# Bodies repeat their keys delivery after delivery; the check is a pure function of the
+# name (bounded: a body of made-up keys only turns the cache over).
+_sensitive_name = functools.lru_cache(maxsize=4096)(lambda name: is_sensitive_key(name))
+
+
 def _redact_form(text: str) -> str:
     """Fields shown decoded (readable), "%" and "&" in them re-escaped (unambiguous)."""
     from urllib.parse import unquote_plus
@@ -295,7 +309,7 @@ def _redact_form(text: str) -> str:
     for field in text.split("&"):
         name, _, value = field.partition("=")
         name, value = unquote_plus(name), unquote_plus(value)
-        value = MASK if is_sensitive_key(name) and value else _redact_json_keys(value)
+        value = MASK if _sensitive_name(name) and value else _redact_json_keys(value)
         shown.append(f"{_form_escape(name)}={_form_escape(value)}")
     return "&".join(shown)
 
@@ -310,7 +324,7 @@ def _redact_json_keys(text: str) -> str:
     so a body that is not quite JSON is still masked where it can be."""
     out, pos = [], 0
     for name, start in _json_keys(text):
-        if start < pos or not is_sensitive_key(name):
+        if start < pos or not _sensitive_name(name):
             continue  # (a key inside a value already masked, or not a secret)
         end = _json_value_end(text, start)
         if text[start:end] not in ("", "null", '""'):
