@@ -17,19 +17,17 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import Pool
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from _procs import ROOT, children, cpu_seconds, free_port, result, start_sandbox, stop, wait_answers
 
-ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DUPLICATE_SHARE = 0.10
 REAL_PAYOUTS = 50
@@ -37,12 +35,6 @@ BODIES_PER_PAYOUT = 20
 PROCESSES, THREADS = 4, 8
 GUNICORN = ["--workers", "2", "--threads", "4"]  # as bin/run
 ROUNDS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_env() -> dict[str, str]:
@@ -70,17 +62,6 @@ def recreate_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         db.execute(f'CREATE DATABASE "{name}"')
-
-
-def wait_answers(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} never answered")
 
 
 def seed(sandbox_url: str) -> tuple[str, list[dict]]:
@@ -145,23 +126,11 @@ def _post_chunk(args: tuple[str, list[bytes]]) -> tuple[float, float, list[float
     return min(s for s, _ in spans), max(e for _, e in spans), [e - s for s, e in spans]
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes (all their threads) so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def server_pids(master: int, database: str) -> tuple[list[int], list[int]]:
     """The gunicorn workers, and the PostgreSQL backends serving the bench database."""
     import psycopg
 
-    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    workers = children(master)
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as db:
         backends = [r[0] for r in db.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])]
@@ -240,18 +209,16 @@ def main() -> None:
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
-    sandbox_port, web_port = free_port(), free_port()
-    procs = [  # fixed arguments: this interpreter, the project's commands
-        subprocess.Popen(  # noqa: S603
-            [PY, "manage.py", "runsandbox", "--port", str(sandbox_port)], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL),
-        subprocess.Popen(  # noqa: S603
+    sandbox_proc, sandbox = start_sandbox(env=env, stderr=None)
+    web_port = free_port()
+    procs = [
+        sandbox_proc,
+        subprocess.Popen(  # noqa: S603 - this interpreter, the project's command
             [PY, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "--bind",
-                          f"127.0.0.1:{web_port}", *GUNICORN], cwd=ROOT, env=env),
+             f"127.0.0.1:{web_port}", *GUNICORN], cwd=ROOT, env=env),
     ]
     try:
-        web, sandbox = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{sandbox_port}"
-        wait_answers(sandbox)
+        web = f"http://127.0.0.1:{web_port}"
         wait_answers(web + "/bench/bare/")
         callback_path, payouts = seed(sandbox)
         bodies = deliveries(count, payouts)
@@ -276,13 +243,14 @@ def main() -> None:
 
         assert WebhookEvent.objects.count() == count - int(count * DUPLICATE_SHARE)
         # BENCH_SKIP_APPLY=1: the intake figures only (to compare code versions quickly).
-        result = {} if os.environ.get("BENCH_SKIP_APPLY") else check(payouts, count, env)
+        applied = {} if os.environ.get("BENCH_SKIP_APPLY") else check(payouts, count, env)
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(30)
-    print(json.dumps(result, indent=1))
+        stop(procs)
+    print(json.dumps(applied, indent=1))
+    unique = count - int(count * DUPLICATE_SHARE)
+    called_back = min(REAL_PAYOUTS, -(-unique // BODIES_PER_PAYOUT))  # as deliveries() cuts the real bodies
+    result({"deliveries": count, "duplicate_share": DUPLICATE_SHARE, "rounds": ROUNDS, "real_payouts": called_back,
+            "bare": bare, "callback": callback, "applied": applied})
 
 
 def print_load(count: int, bare: dict, callback: dict) -> None:

@@ -12,44 +12,19 @@ is the client and the connection, not the upstream."""
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import _setup  # noqa: F401  (Django settings, for the client's logging and redaction)
-import requests
+from _procs import result, start_sandbox, stop
 
 from providers.base.client import NO_RETRY, Timeouts, build_session
 from providers.enigmapay.client import EnigmaPayClient
 from providers.enigmapay.testdata import DEMO_CREDENTIALS
 from providers.registry import PROVIDERS
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUTS = Timeouts(connect=3.05, read=10.0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_sandbox() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "runsandbox", "--port", str(port)], cwd=ROOT,  # noqa: S603
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/_sandbox/faults", timeout=1)
-            return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("the sandbox did not start")
 
 
 def run(calls: int, base_url: str, *, pooled: bool) -> tuple[float, list[float]]:
@@ -81,13 +56,17 @@ def main() -> None:
         new_wall, new_lat = run(calls, base_url, pooled=False)
         pooled_wall, pooled_lat = run(calls, base_url, pooled=True)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-    rows = (("new connection per call", new_wall, new_lat), ("pooled session", pooled_wall, pooled_lat))
-    for label, wall, lat in rows:
+        stop([proc])
+    rows = (("new_connection", "new connection per call", new_wall, new_lat),
+            ("pooled", "pooled session", pooled_wall, pooled_lat))
+    figures = {"calls": calls}
+    for key, label, wall, lat in rows:
         p50 = statistics.median(lat) * 1000
         p99 = statistics.quantiles(lat, n=100)[98] * 1000
         print(f"{label:>24}: {calls / wall:7.0f} calls/s   p50 {p50:5.2f} ms   p99 {p99:5.2f} ms")
+        figures[key] = {"calls_per_s": calls / wall, "p50_ms": p50, "p99_ms": p99}
     print(f"pooled / new-connection throughput: {new_wall / pooled_wall:.2f}x")
+    result(figures)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _procs import result
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -56,6 +58,7 @@ def main(sizes: list[int]) -> None:
         print(f"{r['rows']:>10,} {r['mb']:>8.1f} {r['seconds']:>8.1f} {r['rows'] / r['seconds']:>9,.0f} "
               f"{r['rss_before_mb']:>9.0f}MB {r['rss_peak_mb']:>7.0f}MB "
               f"{r['rss_peak_mb'] / base['rss_peak_mb']:>10.2f}x")
+    result({"sizes": sizes, "exports": results})
 
 
 if __name__ == "__main__":

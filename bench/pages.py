@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 
+from _procs import result
 from _setup import SIZES, bench_client, require_postgres
 from django.db import connection
 from django.template.loader import render_to_string
@@ -86,6 +87,9 @@ def main(sizes: list[int]) -> None:
         base = rows[0][3]
         for size, queries, median, p95 in rows:
             print(f"{name:40} {size:>10,} {queries:>8} {median:>10.1f} {p95:>8.1f} {p95 / base:>9.2f}x")
+    result({"sizes": sizes, "pages": {name: [{"size": size, "queries": queries, "median_ms": median, "p95_ms": p95}
+                                             for size, queries, median, p95 in rows]
+                                      for name, rows in results.items()}})
 
 
 if __name__ == "__main__":

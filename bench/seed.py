@@ -44,7 +44,7 @@ STATUSES = ["succeeded"] * 6 + ["pending", "failed", "cancelled", "unknown"]
 TRANSACTIONS_SQL = """
 INSERT INTO payments_transaction (
     merchant_id, connection_id, provider, kind, reference, external_id, amount, currency,
-    status, raw_status, description, last_error, created_at, updated_at, sync_attempts
+    status, raw_status, description, last_error, created_at, updated_at, sync_attempts, attention_reason
 )
 SELECT
     %(merchant)s,
@@ -61,7 +61,8 @@ SELECT
     '',
     now() - make_interval(secs => g * %(step)s),
     now() - make_interval(secs => g * %(step)s),
-    0
+    0,
+    ''
 FROM generate_series(1::bigint, %(size)s) AS g
 """
 

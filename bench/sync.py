@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
+import _procs
 import _setup  # noqa: F401  (Django on the bench database)
 import requests
+from _procs import ROOT, cpu_seconds, result, stop, tree
 from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
@@ -38,7 +37,6 @@ from payments.sync import transactions as sync
 from providers.enigmapay.testdata import DEMO_CREDENTIALS
 from providers.services import connection_upsert
 
-ROOT = Path(__file__).resolve().parent.parent
 LATENCY = 0.020
 SAMPLE = 200
 # Seeded sandbox transactions that are Completed: each sync call finds its payout paid and
@@ -46,23 +44,8 @@ SAMPLE = 200
 UPSTREAM_IDS = ["1001", "1002", "1003", "1004"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_sandbox() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "runsandbox", "--port", str(port)], cwd=ROOT,  # noqa: S603 (fixed argv)
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/_sandbox/faults", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    proc, url = _procs.start_sandbox()
     requests.post(f"{url}/_sandbox/config", json={"provider": "enigmapay", "latency": LATENCY}, timeout=5)
     return proc, url
 
@@ -77,35 +60,6 @@ def start_workers(count: int, concurrency: int) -> list[subprocess.Popen]:
                          start_new_session=True)
         for i in range(count)
     ]
-
-
-def stop(procs) -> None:
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in procs:
-        p.wait(timeout=30)
-
-
-def cpu_seconds(pids) -> float:
-    """User + system CPU of these processes (all their threads) so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def tree(pid: int) -> list[int]:
-    """A process and its descendants (a Celery worker and its pool processes)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
-        return []
-    return [pid, *(p for c in children for p in tree(int(c)))]
 
 
 def cpu_by_part(workers, sandbox) -> dict[str, float]:
@@ -200,6 +154,11 @@ def main() -> None:
     print("CPU per transaction: " + ", ".join(f"{k} {v / args.count * 1000:.2f} ms" for k, v in cpu.items())
           + f" (2 cores over the wall time: {2 * wall / args.count * 1000:.2f} ms; PostgreSQL and the "
           "other suites on the box take the rest)")
+    result({"transactions": args.count, "latency_ms": LATENCY * 1000, "workers": args.workers,
+            "concurrency": args.concurrency, "threads_per_batch": sync.policy.threads_per_batch(), "runs": len(runs),
+            "one_at_a_time_ms": [per_call_before * 1000, per_call_after * 1000], "bound_s": bound, "wall_s": wall,
+            "speedup": bound / wall, "upstream_calls": upstream,
+            "cpu_ms_per_transaction": {k: v / args.count * 1000 for k, v in cpu.items()}})
 
 
 if __name__ == "__main__":
