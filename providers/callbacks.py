@@ -39,6 +39,7 @@ import functools
 import hashlib
 import logging
 import os
+import queue
 import re
 import threading
 import time
@@ -47,7 +48,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -289,20 +290,39 @@ def _insert_or_count_replay(values: dict) -> tuple[int, int, str]:
     On PostgreSQL its values are bound by the server and the statement is prepared on
     each database connection (``_PreparedCursor``): Django binds values into the text on
     the client and turns psycopg's statement preparation off by default. It goes through
-    Django's cursor all the same: its errors, query logging and execute wrappers apply."""
+    Django's cursor all the same: its errors, query logging and execute wrappers apply.
+
+    With ``CALLBACK_BATCHED_STORE`` (production), the callback URL's threads hand their
+    rows to this process's ``_BatchedStore`` instead, which stores what arrives at once
+    in one statement and one commit, and answers each thread once it is committed."""
     db = connections[router.db_for_write(WebhookEvent)]
-    sql, plan = _insert_plan(db.alias)
+    if db.vendor == "postgresql" and getattr(settings, "CALLBACK_BATCHED_STORE", False):
+        return _batched_store.store(values)
+    return _insert_rows(db, [values])[0]
+
+
+def _insert_rows(db, rows: list[dict]) -> list[tuple[int, int, str]]:
+    """Store ``rows`` (no two with the same connection and body) in one statement; for
+    each, in order: its id, times received now, processing state. A row's
+    ``times_received`` (default 1) is how many deliveries it stands for."""
+    sql, plan = _insert_sql(db.alias, len(rows))
     now = timezone.now()
     params = [
         field.get_db_prep_save(values[field.attname], db) if field.attname in values
         else field.get_db_prep_save(now, db) if default is _NOW
         else field.get_db_prep_save(field.get_default(), db) if default is _CALLABLE
         else default
+        for values in rows
         for field, default in plan
     ]
     with _server_binding_cursor(db) as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        returned = cursor.fetchall()
+    if len(rows) == 1:
+        return [tuple(returned[0][:3])]
+    # RETURNING's order is not promised to be the VALUES' order: matched by key.
+    by_key = {(connection_id, sha): (pk, times, processing) for pk, times, processing, connection_id, sha in returned}
+    return [by_key[(values["connection_id"], values["body_sha256"])] for values in rows]
 
 
 def _server_binding_cursor(db):
@@ -341,9 +361,10 @@ _NOW, _CALLABLE = object(), object()
 
 
 @functools.cache
-def _insert_plan(alias: str) -> tuple[str, list]:
-    """The statement, and per column its field and what it gets when ``values`` does
-    not name it: now, a callable default (called each time), or its default prepared."""
+def _insert_sql(alias: str, rows: int) -> tuple[str, list]:
+    """The statement for ``rows`` rows, and per column its field and what it gets when
+    a row does not name it: now, a callable default (called each time), or its default
+    prepared once."""
     db = connections[alias]
     meta, qn = WebhookEvent._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -357,11 +378,120 @@ def _insert_plan(alias: str) -> tuple[str, list]:
             plan.append((f, f.get_db_prep_save(f.get_default(), db)))
     table = qn(meta.db_table)
     times, last = qn("times_received"), qn("last_received_at")
+    connection_column = qn(meta.get_field("connection").column)
     columns = ", ".join(qn(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    conflict = f"{qn(meta.get_field('connection').column)}, {qn('body_sha256')}"
-    count = f"{times} = {table}.{times} + 1, {last} = EXCLUDED.{last}"
-    returning = f"{qn(meta.pk.column)}, {times}, {qn('processing')}"
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = f"{connection_column}, {qn('body_sha256')}"
+    count = f"{times} = {table}.{times} + EXCLUDED.{times}, {last} = EXCLUDED.{last}"
+    returning = f"{qn(meta.pk.column)}, {times}, {qn('processing')}, {connection_column}, {qn('body_sha256')}"
     # Only names quoted from the model go into the text; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}"  # noqa: E501,S608
+    sql = (f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)} "  # noqa: S608
+           f"ON CONFLICT ({conflict}) DO UPDATE SET {count} RETURNING {returning}")
     return sql, plan
+
+
+class _Pending:
+    __slots__ = ("done", "error", "result", "values")
+
+    def __init__(self, values: dict) -> None:
+        self.values, self.done, self.result, self.error = values, threading.Event(), None, None
+
+
+class _BatchedStore:
+    """The callback URL's inserts for this process, several deliveries per statement.
+
+    Request threads put their row here and wait; one thread (started on first use, so in
+    each gunicorn worker after the fork) takes everything waiting, up to ``BATCH_MAX``,
+    stores it in one ``INSERT ... ON CONFLICT`` on its own database connection
+    (autocommit: one commit), and wakes each request with its own result. Nothing is
+    answered before its row is committed: a delivery's guarantee is the same as when it
+    stored alone. What waits is what arrived while the previous statement ran, so an
+    idle process stores one row at a time, as before, and a busy one pays one statement
+    and one commit (one WAL flush) for many. Deliveries of one body in one batch are one
+    row counted that many times; each caller gets its own count (the first a new row).
+    A statement that fails on one row (a connection deleted since it was cached) is
+    split, so that the others are stored and only that delivery sees the error."""
+
+    BATCH_MAX = 32
+    WAIT_SECONDS = 30.0  # far past any commit; a stuck store fails the request, never hangs it
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._pid = 0
+
+    def store(self, values: dict) -> tuple[int, int, str]:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this process (or a forked child)
+                self._queue, self._pid = queue.SimpleQueue(), os.getpid()
+                threading.Thread(target=self._run, name="callback-store", daemon=True).start()
+        pending = _Pending(values)
+        self._queue.put(pending)
+        if not pending.done.wait(self.WAIT_SECONDS):
+            raise TimeoutError("the callback store did not answer in time")
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def close_connection(self) -> None:
+        """Close the writer's database connection (it reconnects on the next row): for
+        tests, whose database cannot be dropped while a connection is open on it."""
+        if self._pid == os.getpid():
+            closed = threading.Event()
+            self._queue.put(closed)
+            closed.wait(self.WAIT_SECONDS)
+
+    def _run(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            if isinstance(group[0], threading.Event):
+                connections.close_all()
+                group[0].set()
+                continue
+            while len(group) < self.BATCH_MAX:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, threading.Event):  # after this group
+                    self._queue.put(item)
+                    break
+                group.append(item)
+            try:
+                self.write(group)
+            except BaseException as e:  # handed to the waiting requests, whatever it is
+                for pending in group:
+                    if not pending.done.is_set():
+                        pending.error = e
+                        pending.done.set()
+                db = connections[router.db_for_write(WebhookEvent)]
+                if db.connection is not None and not db.is_usable():
+                    db.close()  # the next group reconnects
+
+    @staticmethod
+    def write(group: list[_Pending]) -> None:
+        db = connections[router.db_for_write(WebhookEvent)]
+        by_key: dict[tuple, list[_Pending]] = {}
+        for pending in group:
+            by_key.setdefault((pending.values["connection_id"], pending.values["body_sha256"]), []).append(pending)
+        rows = [{**same[0].values, "times_received": len(same)} for same in by_key.values()]
+        try:
+            results = _insert_rows(db, rows)
+        except IntegrityError:
+            if len(rows) == 1:
+                raise
+            for same in by_key.values():  # each alone: only the row at fault fails
+                try:
+                    _BatchedStore.write(same)
+                except IntegrityError as e:
+                    for pending in same:
+                        pending.error = e
+                        pending.done.set()
+            return
+        for same, (pk, total, processing) in zip(by_key.values(), results, strict=True):
+            for n, pending in enumerate(same):
+                pending.result = (pk, total - len(same) + 1 + n, processing)
+                pending.done.set()
+
+
+_batched_store = _BatchedStore()

@@ -75,6 +75,10 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# The callback URL's threads store through one writer per process, many deliveries per
+# statement and commit (providers.callbacks._BatchedStore). Off elsewhere: a test's
+# transaction is not visible to another connection.
+CALLBACK_BATCHED_STORE = env.bool("CALLBACK_BATCHED_STORE", default=True)
 STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 # Test-mode connections may call loopback and private addresses (a sandbox next to

@@ -1,0 +1,104 @@
+"""The callback URL's batched store (production: ``CALLBACK_BATCHED_STORE``): one writer
+thread per process stores what the request threads hand it, many rows per statement, and
+answers each thread only once its row is committed. PostgreSQL, real threads, real
+connections (a test transaction would be invisible to the writer's connection)."""
+
+import hashlib
+import threading
+
+import pytest
+import requests
+from django.db import IntegrityError
+from django.db import connection as db_connection
+
+from providers import callbacks
+from providers.callbacks import _BatchedStore, _Pending, webhook_event_receive
+from providers.models import WebhookEvent
+from tests.factories import ConnectionFactory, MerchantFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(db_connection.vendor != "postgresql", reason="the batched store is PostgreSQL's"),
+]
+
+
+@pytest.fixture
+def batched(settings):
+    settings.CALLBACK_BATCHED_STORE = True
+    yield
+    callbacks._batched_store.close_connection()  # or the test database cannot be dropped
+
+
+def _values(connection, body: bytes) -> dict:
+    return {"connection_id": connection.pk, "provider": connection.provider, "headers": {}, "body": body.decode(),
+            "body_redacted": False, "body_encrypted": b"x", "body_sha256": hashlib.sha256(body).hexdigest(),
+            "remote_addr": "127.0.0.1"}
+
+
+def test_concurrent_deliveries_are_each_stored_once_and_counted(batched):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    bodies = [b'{"transaction_id": %d}' % n for n in range(12)] * 3  # each body three times
+    receipts, start = [], threading.Barrier(len(bodies))
+
+    def deliver(body: bytes) -> None:
+        start.wait()
+        receipt = webhook_event_receive(connection=connection, headers={"User-Agent": "t"}, body=body,
+                                        remote_addr="127.0.0.1")
+        receipts.append((body, receipt))
+
+    threads = [threading.Thread(target=deliver, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(receipts) == 36
+    events = WebhookEvent.objects.filter(connection=connection)
+    assert events.count() == 12 and {e.times_received for e in events} == {3}
+    for body in set(bodies):
+        mine = [r for b, r in receipts if b == body]
+        assert sorted(r.times_received for r in mine) == [1, 2, 3]  # each caller its own count
+        assert [r.created for r in mine].count(True) == 1
+        assert len({r.event_id for r in mine}) == 1
+
+
+def test_one_body_twice_in_one_batch_is_one_row_counted_twice():
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    group = [_Pending(_values(connection, b'{"a": 1}')), _Pending(_values(connection, b'{"a": 1}')),
+             _Pending(_values(connection, b'{"b": 2}'))]
+    _BatchedStore.write(group)
+    assert [p.result[1] for p in group] == [1, 2, 1]
+    assert group[0].result[0] == group[1].result[0] != group[2].result[0]
+    assert sorted(WebhookEvent.objects.values_list("times_received", flat=True)) == [1, 2]
+
+
+def test_a_row_that_fails_fails_alone_and_the_others_are_stored():
+    good = ConnectionFactory(merchant=MerchantFactory())
+    gone = ConnectionFactory(merchant=MerchantFactory())
+    stale = _values(gone, b'{"late": 1}')
+    gone.delete()  # the callback URL's cache may still hold it for a few seconds
+    group = [_Pending(_values(good, b'{"a": 1}')), _Pending(stale), _Pending(_values(good, b'{"b": 2}'))]
+    _BatchedStore.write(group)
+    assert all(p.done.is_set() for p in group)
+    assert isinstance(group[1].error, IntegrityError) and group[1].result is None
+    assert group[0].error is None and group[2].error is None
+    assert WebhookEvent.objects.filter(connection=good).count() == 2
+
+
+def test_through_the_url_the_answer_comes_after_the_commit(batched, live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    url = live_server.url + connection.callback_path()
+    for n in range(5):
+        answer = requests.post(url, data=b'{"n": %d}' % n, headers={"Content-Type": "application/json"}, timeout=5)
+        assert (answer.status_code, answer.json()) == (200, {"success": True})
+        # Read on the test's own connection: committed before the provider got its 200.
+        assert WebhookEvent.objects.filter(connection=connection).count() == n + 1
+    assert callbacks._batched_store._pid != 0  # the writer did the storing
+
+
+def test_a_deleted_connection_is_a_404_through_the_url(batched, live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    url = live_server.url + connection.callback_path()
+    assert requests.post(url, data=b"{}", timeout=5).status_code == 200  # cached now
+    connection.delete()
+    assert requests.post(url, data=b'{"again": 1}', timeout=5).status_code == 404
+    assert not WebhookEvent.objects.exists()
