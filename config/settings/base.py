@@ -105,6 +105,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 # false behind a transaction-mode pooler that cannot keep prepared statements
 # (PgBouncer before 1.21); Django's own queries are never prepared.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# On in production (see production.py); a test server may turn it on (tests/abuse/test_load.py).
+CALLBACK_BATCHED_STORE = env.bool("CALLBACK_BATCHED_STORE", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

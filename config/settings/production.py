@@ -76,8 +76,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 # The callback URL's threads store through one writer per process, many deliveries per
-# statement and commit (providers.callbacks._BatchedStore). Off elsewhere: a test's
-# transaction is not visible to another connection.
+# statement and commit (providers.callbacks._BatchedStore). Off by default elsewhere: a
+# test's transaction is not visible to another connection.
 CALLBACK_BATCHED_STORE = env.bool("CALLBACK_BATCHED_STORE", default=True)
 STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 

@@ -57,6 +57,7 @@ def _env() -> dict[str, str]:
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "DATABASE_CONN_MAX_AGE": "60",
+        "CALLBACK_BATCHED_STORE": "true",  # as production: the callback URL's batched writer
         "LOG_LEVEL": "WARNING",
     }
 
