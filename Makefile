@@ -15,4 +15,5 @@ sandbox:  ## only the five provider sandboxes (make sandbox SANDBOX_PORT=8200)
 
 BENCH_ARGS ?=
 bench:  ## every benchmark against its baseline, one summary (make bench BENCH_ARGS="--full", or "pages export")
+	bin/venv requirements-dev.txt
 	.venv/bin/python bench/run_all.py $(BENCH_ARGS)
