@@ -458,15 +458,15 @@ class _BatchedStore:
                     break
                 group.append(item)
             try:
+                # As Django does around each request: reconnect after CONN_MAX_AGE, or
+                # when the last statement failed and the connection no longer answers.
+                connections[router.db_for_write(WebhookEvent)].close_if_unusable_or_obsolete()
                 self.write(group)
             except BaseException as e:  # handed to the waiting requests, whatever it is
                 for pending in group:
                     if not pending.done.is_set():
                         pending.error = e
                         pending.done.set()
-                db = connections[router.db_for_write(WebhookEvent)]
-                if db.connection is not None and not db.is_usable():
-                    db.close()  # the next group reconnects
 
     @staticmethod
     def write(group: list[_Pending]) -> None:

@@ -102,3 +102,22 @@ def test_a_deleted_connection_is_a_404_through_the_url(batched, live_server):
     connection.delete()
     assert requests.post(url, data=b'{"again": 1}', timeout=5).status_code == 404
     assert not WebhookEvent.objects.exists()
+
+
+def test_the_writer_reconnects_after_its_connection_is_killed(batched):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    webhook_event_receive(connection=connection, headers={}, body=b'{"n": 1}', remote_addr=None)
+    with db_connection.cursor() as cursor:  # kill every other backend on this database: the writer's too
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    stored = []
+    for n in (2, 3):
+        # The first may fail on the dead connection (with CONN_MAX_AGE the writer keeps
+        # it); never the next: the writer reconnects.
+        try:
+            webhook_event_receive(connection=connection, headers={}, body=b'{"n": %d}' % n, remote_addr=None)
+            stored.append(n)
+        except Exception:  # noqa: S112 - what it is depends on where the connection died
+            continue
+    assert stored[-1:] == [3]
+    assert WebhookEvent.objects.filter(connection=connection).count() == 1 + len(stored)
