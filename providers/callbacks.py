@@ -296,7 +296,9 @@ def _insert_or_count_replay(values: dict) -> tuple[int, int, str]:
     rows to this process's ``_BatchedStore`` instead, which stores what arrives at once
     in one statement and one commit, and answers each thread once it is committed."""
     db = connections[router.db_for_write(WebhookEvent)]
-    if db.vendor == "postgresql" and getattr(settings, "CALLBACK_BATCHED_STORE", False):
+    # Inside a transaction the row must be the caller's (another connection would not see
+    # its uncommitted rows, nor wait for its commit): the writer serves autocommit only.
+    if db.vendor == "postgresql" and getattr(settings, "CALLBACK_BATCHED_STORE", False) and not db.in_atomic_block:
         return _batched_store.store(values)
     return _insert_rows(db, [values])[0]
 

@@ -121,3 +121,12 @@ def test_the_writer_reconnects_after_its_connection_is_killed(batched):
             continue
     assert stored[-1:] == [3]
     assert WebhookEvent.objects.filter(connection=connection).count() == 1 + len(stored)
+
+
+def test_inside_a_transaction_the_caller_stores_on_its_own_connection(batched):
+    from django.db import transaction
+
+    with transaction.atomic():
+        connection = ConnectionFactory(merchant=MerchantFactory())  # not committed: the writer cannot see it
+        receipt = webhook_event_receive(connection=connection, headers={}, body=b'{"n": 1}', remote_addr=None)
+        assert receipt.created and WebhookEvent.objects.filter(pk=receipt.event_id).exists()
