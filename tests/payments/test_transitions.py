@@ -174,3 +174,24 @@ def test_many_with_a_bad_status_name_writes_nothing():
 
 def test_many_of_nothing_is_nothing():
     assert transition_apply_many([]) == []
+
+
+def test_many_releases_this_sync_lease_with_the_answer_and_only_this_one():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    mine, theirs = timezone.now() + timedelta(minutes=6), timezone.now() + timedelta(minutes=9)
+    changed, refused, taken = new_transaction(Status.PENDING), new_transaction(Status.FAILED), \
+        new_transaction(Status.PENDING)
+    Transaction.objects.filter(pk__in=[changed.pk, refused.pk]).update(sync_lease_until=mine)
+    Transaction.objects.filter(pk=taken.pk).update(sync_lease_until=theirs)  # another claim since
+    results = transition_apply_many([
+        TransitionRequest(transaction=tx, to_status=Status.SUCCEEDED, source="sync", from_provider=True)
+        for tx in (changed, refused, taken)
+    ], release_lease=mine)
+    assert [r.changed for r in results] == [True, False, True]
+    leases = dict(Transaction.objects.values_list("pk", "sync_lease_until"))
+    # Refused or not, an answered row is released; a row another batch holds keeps its lease.
+    assert (leases[changed.pk], leases[refused.pk], leases[taken.pk]) == (None, None, theirs)
+    assert changed.sync_lease_until is None  # the caller's instance too
