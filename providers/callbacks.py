@@ -35,6 +35,7 @@ same body hands it over again, and the sweep takes it after ``claim_lease()``.
 from __future__ import annotations
 
 import atexit
+import copy
 import functools
 import hashlib
 import logging
@@ -48,7 +49,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, connections, router, transaction
+from django.db import DataError, IntegrityError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -421,18 +422,23 @@ class _BatchedStore:
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = 0
+        self._thread: threading.Thread | None = None
 
     def store(self, values: dict) -> tuple[int, int, str]:
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (or a forked child)
-                self._queue, self._pid = queue.SimpleQueue(), os.getpid()
-                threading.Thread(target=self._run, name="callback-store", daemon=True).start()
+                self._queue, self._pid, self._thread = queue.SimpleQueue(), os.getpid(), None
+            if self._thread is None or not self._thread.is_alive():  # never dies, but if it did
+                self._thread = threading.Thread(target=self._run, name="callback-store", daemon=True)
+                self._thread.start()
         pending = _Pending(values)
         self._queue.put(pending)
         if not pending.done.wait(self.WAIT_SECONDS):
             raise TimeoutError("the callback store did not answer in time")
         if pending.error is not None:
-            raise pending.error
+            # One error may be every waiter's: each raises its own copy, not one shared
+            # object whose traceback every thread would write to at once.
+            raise copy.copy(pending.error) from pending.error
         return pending.result
 
     def close_connection(self) -> None:
@@ -447,8 +453,10 @@ class _BatchedStore:
         while True:
             group = [self._queue.get()]
             if isinstance(group[0], threading.Event):
-                connections.close_all()
-                group[0].set()
+                try:
+                    connections.close_all()
+                finally:
+                    group[0].set()
                 continue
             while len(group) < self.BATCH_MAX:
                 try:
@@ -460,11 +468,9 @@ class _BatchedStore:
                     break
                 group.append(item)
             try:
-                # As Django does around each request: reconnect after CONN_MAX_AGE, or
-                # when the last statement failed and the connection no longer answers.
-                connections[router.db_for_write(WebhookEvent)].close_if_unusable_or_obsolete()
+                _reconnect_if_broken(connections[router.db_for_write(WebhookEvent)])
                 self.write(group)
-            except BaseException as e:  # handed to the waiting requests, whatever it is
+            except Exception as e:  # handed to the waiting requests, whatever it is
                 for pending in group:
                     if not pending.done.is_set():
                         pending.error = e
@@ -473,19 +479,22 @@ class _BatchedStore:
     @staticmethod
     def write(group: list[_Pending]) -> None:
         db = connections[router.db_for_write(WebhookEvent)]
-        by_key: dict[tuple, list[_Pending]] = {}
+        grouped: dict[tuple, list[_Pending]] = {}
         for pending in group:
-            by_key.setdefault((pending.values["connection_id"], pending.values["body_sha256"]), []).append(pending)
+            grouped.setdefault((pending.values["connection_id"], pending.values["body_sha256"]), []).append(pending)
+        # In key order: two processes' batches that share rows lock them in one order, so
+        # they wait for each other instead of deadlocking.
+        by_key = dict(sorted(grouped.items()))
         rows = [{**same[0].values, "times_received": len(same)} for same in by_key.values()]
         try:
             results = _insert_rows(db, rows)
-        except IntegrityError:
+        except (IntegrityError, DataError):  # about a row, not the connection
             if len(rows) == 1:
                 raise
             for same in by_key.values():  # each alone: only the row at fault fails
                 try:
                     _BatchedStore.write(same)
-                except IntegrityError as e:
+                except (IntegrityError, DataError) as e:
                     for pending in same:
                         pending.error = e
                         pending.done.set()
@@ -494,6 +503,17 @@ class _BatchedStore:
             for n, pending in enumerate(same):
                 pending.result = (pk, total - len(same) + 1 + n, processing)
                 pending.done.set()
+
+
+def _reconnect_if_broken(db) -> None:
+    """The writer's connection lives as long as the process (it serves no request, so
+    CONN_MAX_AGE's per-request aging does not apply): closed only when a statement
+    failed and it no longer answers; the next statement reconnects."""
+    if db.connection is not None and db.errors_occurred:
+        if db.is_usable():
+            db.errors_occurred = False
+        else:
+            db.close()
 
 
 _batched_store = _BatchedStore()

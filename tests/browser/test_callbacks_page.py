@@ -1,14 +1,12 @@
 """The callbacks page drawn by a real browser at desktop width; the screenshot goes
 to tests/artifacts/callbacks.png."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.payments.test_callback_apply_page import seed
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
@@ -20,5 +18,4 @@ def test_screenshot_of_the_callbacks_page(page, live_server):
     row = page.locator('[data-testid="callbacks-enigmapay-test"] tbody tr')
     assert row.count() == 5
     assert "not confirmed" in page.locator('[data-testid="outcome"]').nth(2).inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "callbacks.png"), full_page=True)
+    shot(page, "callbacks")

@@ -4,28 +4,19 @@ OTP (a wrong code first) → verified contract; the contract in the customer's V
 contracts and on the merchant's desk order page. Screenshots of every page go to
 tests/artifacts/checkout-*.png."""
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from payments.models import Status
+from tests.browser.support import PHONE, no_horizontal_scroll, shots
 from tests.browser.test_dashboard_shell import sign_in
 from tests.selfservice.conftest import VOSPAY_OTP
 from tests.vospay.support import make_order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-PHONE = {"width": 390, "height": 844}
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"checkout-{name}.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+shot = shots("checkout-")
 
 
 def test_activation_then_checkout_in_installments_then_the_contract_everywhere(
@@ -110,7 +101,7 @@ def test_activation_then_checkout_in_installments_then_the_contract_everywhere(
     assert desk.get_by_test_id("monthly-payment").inner_text() == "3,494.94 IDR"
     assert "verified by Vospay" in desk.get_by_test_id("contract").inner_text()
     assert "finalize sent to Vospay" in desk.get_by_test_id("timeline").inner_text()
-    desk.screenshot(path=str(ARTIFACTS / "checkout-desk-order.png"), full_page=True)
+    shot(desk, "desk-order")
     desk.context.close()
 
 

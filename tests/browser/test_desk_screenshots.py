@@ -3,12 +3,12 @@ filtered list and a detail page at desktop width; screenshots go to tests/artifa
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import Role
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.factories import (
     BalanceSnapshotFactory,
@@ -24,8 +24,6 @@ from tests.factories import (
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def seed():
@@ -62,11 +60,11 @@ def test_screenshots_of_home_list_and_detail(page, live_server):
     wait_for(lambda: page.evaluate(
         "() => document.querySelectorAll('canvas[data-chart]').length === 3 && !!window.Chart"
         " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))"), 15)
-    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    shot(page, "home")
     assert page.get_by_test_id("balance").inner_text() == "15420.75 TRY"
 
     page.goto(f"{live_server.url}/dashboard/transactions/?kind=payment&status=succeeded&amount_min=200")
-    page.screenshot(path=str(ARTIFACTS / "transactions-list.png"), full_page=True)
+    shot(page, "transactions-list")
     assert page.locator("[data-testid=transactions] tbody tr").count() > 0
     assert page.locator("nav.sidenav [aria-current=page]").inner_text() == "Transactions"
 
@@ -74,5 +72,5 @@ def test_screenshots_of_home_list_and_detail(page, live_server):
     assert "Enter a number." in page.get_by_test_id("error-amount_min").inner_text()
 
     page.goto(f"{live_server.url}/dashboard/transactions/{payout.pk}/")
-    page.screenshot(path=str(ARTIFACTS / "transaction-detail.png"), full_page=True)
+    shot(page, "transaction-detail")
     assert page.get_by_test_id("amount").inner_text() == "1250.50 TRY"

@@ -3,22 +3,15 @@ checkout link, UPI app links, the QR code and the pay-later modes; the customer 
 on EnKash's (sandbox) checkout; the order shows paid; the manager refunds part of it and
 sees refunded and remaining amounts. Screenshots go to tests/artifacts/."""
 
-from pathlib import Path
-
 import pytest
 
 from payments.models import Kind, Status, Transaction
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.helpers import requests_to, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_create_an_enkash_order_pay_it_in_the_sandbox_and_refund_part(page, live_server, enkash, members, sandbox,

@@ -4,23 +4,17 @@ item linked to Paydesk's own payment; a QR code is created, its PNG shown, then
 cancelled. Screenshots go to tests/artifacts/."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from payments.models import Kind, QrCode, Transaction
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.enkash_settlements.support import own_payment, paid_order, run_settlement
 from tests.helpers import requests_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_manager_searches_enkash_and_sees_the_settlement(page, live_server, enkash, members, sandbox):

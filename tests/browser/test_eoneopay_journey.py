@@ -2,23 +2,19 @@
 sandbox test card, charges the stored card and refunds it in full; an owner makes an
 EoneoPay API key. Screenshots of every new page go to tests/artifacts/."""
 
-from pathlib import Path
-
 import pytest
 
 from payments.models import EoneoPayCustomer, Status, Transaction
 from providers.eoneopay import testdata
+from tests.browser.support import shots
 from tests.browser.test_dashboard_shell import sign_in
 from tests.helpers import requests_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"eoneopay-{name}.png"), full_page=True)
+shot = shots("eoneopay-")
 
 
 def test_manager_adds_a_customer_charges_the_card_and_refunds(page, live_server, eoneopay, members, sandbox):

@@ -2,18 +2,16 @@
 says what that role can do, staff land on admin, and the sandbox URL shows an index.
 Screenshots go to tests/artifacts/ (ignored by git) for a human to look at."""
 
-from pathlib import Path
-
 import pytest
 
 from accounts.models import Role
 from providers.registry import PROVIDERS
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.factories import ConnectionFactory, MembershipFactory, MerchantFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 EXPECTED = {
     Role.OWNER: ("As the owner of Demo Bazaar you can", None),
@@ -34,8 +32,7 @@ def test_home_page_of_each_role_says_what_it_can_do(page, live_server, role):
     assert can in summary
     assert (cannot in summary) if cannot else ("You cannot" not in summary)
     assert page.get_by_test_id("connection-enigmapay").is_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"home-{role}.png"), full_page=True)
+    shot(page, f"home-{role}")
 
 
 def test_staff_sign_in_and_land_on_admin(page, live_server):
@@ -53,5 +50,4 @@ def test_sandbox_index_lists_the_five(page, sandbox):
     page.click("text=providers/enigmapay/README.md#test-data")
     assert "## Test data" in page.content()
     page.goto(f"{sandbox.url}/")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "sandbox-index.png"), full_page=True)
+    shot(page, "sandbox-index")

@@ -2,23 +2,16 @@
 on the home page, a payout through its confirmation, the payout in the list and its
 timeline, and a card payment link to share. Screenshots go to tests/artifacts/."""
 
-from pathlib import Path
-
 import pytest
 
 from payments.models import Status, Transaction
 from providers.enigmapay import testdata
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.helpers import requests_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_manager_sees_balances_pays_out_and_shares_a_link(page, live_server, enigmapay, members, sandbox):

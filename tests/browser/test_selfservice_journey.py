@@ -2,27 +2,18 @@
 card balance; Vospay activation → OTP → registration → profile → installments → one
 contract with its schedule and chart. Screenshots of every page go to tests/artifacts/."""
 
-from pathlib import Path
-
 import pytest
 
 from accounts.models import Customer
 from providers.enayapay import sandbox as enaya
 from providers.vospay import sandbox as vos
+from tests.browser.support import PHONE, no_horizontal_scroll, shots
 from tests.selfservice.conftest import ENAYA_OTP, VOSPAY_OTP
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-PHONE = {"width": 390, "height": 844}
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"selfservice-{name}.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+shot = shots("selfservice-")
 
 
 @pytest.fixture

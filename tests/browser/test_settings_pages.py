@@ -1,17 +1,14 @@
 """The team and API keys pages in a real browser at desktop width: an owner adds a
 member and creates a key, which is shown once; screenshots go to tests/artifacts/."""
 
-from pathlib import Path
-
 import pytest
 
 from accounts.models import ApiKey, Role
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.factories import MembershipFactory, MerchantFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 def test_owner_manages_the_team_and_keys(page, live_server):
@@ -29,8 +26,7 @@ def test_owner_manages_the_team_and_keys(page, live_server):
     assert "vic joined as Viewer" in page.get_by_role("status").inner_text()
     assert page.get_by_test_id("member-vic").is_visible()
     assert "the only owner" in page.get_by_test_id("member-olga").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "settings-team.png"), full_page=True)
+    shot(page, "settings-team")
 
     page.click("nav >> text=API keys")
     page.fill("#id_name", "shop backend")
@@ -38,7 +34,7 @@ def test_owner_manages_the_team_and_keys(page, live_server):
     raw_key = page.get_by_test_id("raw-key").inner_text()
     key = ApiKey.objects.get()
     assert raw_key.startswith(f"pd_{key.prefix}_")
-    page.screenshot(path=str(ARTIFACTS / "settings-api-keys.png"), full_page=True)
+    shot(page, "settings-api-keys")
 
     page.goto(f"{live_server.url}/dashboard/settings/api-keys/")  # a fresh GET: the key is gone for good
     assert page.get_by_test_id("new-key").count() == 0

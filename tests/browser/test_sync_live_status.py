@@ -6,7 +6,6 @@ reload; and the home page's needs-attention and sync health block. Screenshots
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,12 +17,11 @@ from config.celery import app
 from payments.models import Kind, Status, SyncRun, Transaction
 from payments.services.balances import ibans_refresh
 from payments.tasks import transactions_sync_due
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.payments.test_payout_create import pay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.celery_worker]
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
 @pytest.fixture
@@ -66,8 +64,7 @@ def test_a_payout_turns_completed_on_its_detail_page_without_a_reload(page, live
     assert loads == []  # no reload: htmx swapped the fragment in
     assert page.locator("#tx-live h1 [data-testid=status]").inner_text() == "Succeeded"
     assert Transaction.objects.get(pk=payout.pk).events.last().source == "sync"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "sync-detail-completed.png"))
+    shot(page, "sync-detail-completed", full_page=False)
 
 
 def test_the_home_page_shows_what_needs_attention_and_sync_health(page, live_server, enigmapay, members):
@@ -87,6 +84,5 @@ def test_the_home_page_shows_what_needs_attention_and_sync_health(page, live_ser
     block = page.locator("[data-testid=attention]")
     assert "no record of it after 24 h" in block.inner_text()
     assert "12 checked, 3 changed" in page.locator("[data-testid=sync-health]").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
     block.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "sync-home-block.png"))
+    shot(page, "sync-home-block", full_page=False)

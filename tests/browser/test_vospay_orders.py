@@ -5,8 +5,6 @@ customer finalizes (with the client, as issue 10's checkout will) and the verifi
 contract shows on the order page and in the contracts list. Screenshots in
 tests/artifacts/ at desktop width."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,17 +13,12 @@ from payments.models import Transaction
 from payments.services.common import Actor
 from payments.services.vospay import vospay_order_finalized
 from providers.callbacks import webhook_event_receive
+from tests.browser.support import shot
 from tests.browser.test_dashboard_shell import sign_in
 from tests.vospay.support import customer_finalizes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_manager_creates_an_installment_order_and_sees_its_contract(page, live_server, vospay, members, sandbox,
