@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model
 
 # PostgreSQL takes at most 65,535 parameters in one statement.
@@ -37,7 +37,8 @@ def bulk_update_by_pk(rows: Sequence[Model], fields: Sequence[str]) -> int:
     names = ", ".join(qn(f.column) for f in columns)
     per_statement = max(1, _MAX_PARAMS // len(columns))
     updated = 0
-    with db.cursor() as cursor:
+    # All or nothing, as bulk_update is, when it takes more than one statement.
+    with transaction.atomic(using=alias, savepoint=False), db.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
             params = [f.get_db_prep_save(getattr(row, f.attname), db) for row in chunk for f in columns]

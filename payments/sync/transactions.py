@@ -169,12 +169,16 @@ class _Tally:
     unflushed: dict = field(default_factory=lambda: dict.fromkeys(_COUNTS, 0))
     answered: list = field(default_factory=list)  # pks whose lease the next flush releases
     since_flush: int = 0  # answers recorded since the last flush
+    answered_unapplied: int = 0  # answers waiting in their group (``_Answers``), not added yet
     stop: threading.Event = field(default_factory=threading.Event)  # the soft time limit
 
     def add(self, pk: int, *, changed: bool = False, failed: bool = False, connection_failure: bool = False,
-            error: str = "", released: bool = False) -> None:
-        """One answer recorded. ``released``: its lease went with the change already."""
+            error: str = "", released: bool = False, from_group: bool = False) -> None:
+        """One answer recorded. ``released``: its lease went with the change already.
+        ``from_group``: applied with its group (``_Answers``), counted by
+        ``answered_upstream`` when it came."""
         with self.lock:
+            self.answered_unapplied -= from_group
             self.done += 1
             self.asked += 1
             self.changed += changed
@@ -192,9 +196,14 @@ class _Tally:
 
     @property
     def connection_down(self) -> bool:
+        asked = self.asked + self.answered_unapplied
         return self.connection_failures >= CONNECTION_FAILURE_LIMIT or (
-            self.asked > 0 and self.connection_failures == self.asked
+            asked > 0 and self.connection_failures == asked
         )
+
+    def answered_upstream(self) -> None:
+        with self.lock:
+            self.answered_unapplied += 1
 
     def flush(self, *, extra_done: int = 0) -> None:
         """Counts (never past the run's total, whatever was delivered twice) and the
@@ -352,11 +361,12 @@ class _Answers:
         except Exception:  # a bug must not stop the batch; the leases run out and they are due again
             logger.exception("applying %s sync answers failed", len(group))
             for row, _ in group:
-                tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
+                tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.",
+                          from_group=True)
             return
         for (row, _), result in zip(group, results, strict=True):
             _recorded(row, SyncOutcome(status=row.status, changed=result.changed), tally,
-                      released=row.sync_lease_until is None)
+                      released=row.sync_lease_until is None, from_group=True)
 
 
 def _sync_row(row: Transaction, tally: _Tally, answers: _Answers | None = None) -> None:
@@ -376,18 +386,22 @@ def _sync_row(row: Transaction, tally: _Tally, answers: _Answers | None = None) 
         tally.add(row.pk, failed=True, error="Paydesk could not apply the answer; see the logs.")
         return
     if isinstance(outcome, TransitionRequest):
+        # Answered now, applied with its group later: it counts as an answer for the
+        # connection's health at once (one failure after answers is not "down").
+        tally.answered_upstream()
         answers.put(row, outcome, tally)
         return
     _recorded(row, outcome, tally)
 
 
-def _recorded(row: Transaction, outcome: SyncOutcome, tally: _Tally, *, released: bool = False) -> None:
+def _recorded(row: Transaction, outcome: SyncOutcome, tally: _Tally, *, released: bool = False,
+              from_group: bool = False) -> None:
     try:
         if outcome.status not in FINAL:
             attention_check(transaction=row)
     except Exception:
         logger.exception("attention check of transaction %s failed", row.pk)
-    tally.add(row.pk, changed=outcome.changed, released=released)
+    tally.add(row.pk, changed=outcome.changed, released=released, from_group=from_group)
 
 
 def _release(rows: list[Transaction], tally: _Tally) -> None:

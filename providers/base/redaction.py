@@ -298,7 +298,7 @@ def redact_text_body(text: str, *, secret_values: Iterable[str | None] = ()) -> 
 
 # Bodies repeat their keys delivery after delivery; the check is a pure function of the
 # name (bounded: a body of made-up keys only turns the cache over).
-_sensitive_name = functools.lru_cache(maxsize=4096)(lambda name: is_sensitive_key(name))
+_sensitive_name = functools.lru_cache(maxsize=4096)(is_sensitive_key)
 
 
 def _redact_form(text: str) -> str:

@@ -369,3 +369,18 @@ def test_a_batch_applies_its_answers_in_groups_once_each(enigmapay, sandbox):
     stored = Transaction.objects.get(pk=missing.pk)
     assert stored.status == Status.PENDING and stored.sync_attempts == 1 and stored.last_error
     assert not stored.events.exists() and stored.sync_lease_until is None
+
+
+def test_one_failure_after_answers_waiting_in_their_group_is_not_a_connection_down():
+    """An answer applied later with its group counts for the connection's health when it
+    comes: one failing call after 24 good ones does not stop the batch."""
+    from datetime import timedelta
+
+    tally = sync._Tally(run_id=0, lease_until=timezone.now() + timedelta(minutes=6))
+    for _ in range(24):
+        tally.answered_upstream()
+    tally.add(1, failed=True, connection_failure=True, error="EnigmaPay is not answering.")
+    assert not tally.connection_down
+    alone = sync._Tally(run_id=0, lease_until=timezone.now() + timedelta(minutes=6))
+    alone.add(1, failed=True, connection_failure=True, error="EnigmaPay is not answering.")
+    assert alone.connection_down  # every call so far failed: the connection is down
