@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -354,8 +355,25 @@ def _verified(order: Transaction, detail: VospayOrder, processed_at, actor: Acto
     return order
 
 
+def finalize_settled_after() -> timedelta:
+    """How long after a finalize was sent an "Invalid" from verify proves it never landed:
+    past every connect and read timeout the call could still be waiting in (the retries
+    of a money-moving call are none), with a margin; never less than the first sync's delay."""
+    timeouts = timedelta(seconds=settings.PROVIDER_CONNECT_TIMEOUT + settings.PROVIDER_READ_TIMEOUT)
+    return max(FIRST_SYNC_DELAY, timeouts + timedelta(seconds=10))
+
+
+def _finalize_may_be_in_flight(detail: VospayOrder) -> bool:
+    sent = detail.finalize_sent_at
+    return sent is not None and sent >= timezone.now() - finalize_settled_after()
+
+
 def _not_verified(order: Transaction, detail: VospayOrder, actor: Actor) -> Transaction:
-    if order.status == Status.UNKNOWN:
+    if order.status == Status.UNKNOWN and _finalize_may_be_in_flight(detail):
+        # A lost answer moments ago (the merchant's Verify, a "sync now"): "Invalid" may be
+        # a finalize still on its way. The order stays unknown and is asked again later.
+        Transaction.objects.filter(pk=order.pk).update(**_sync_fields(order, final=False))
+    elif order.status == Status.UNKNOWN:
         # Nothing moved: the customer may check out again (a new finalize may go out).
         VospayOrder.objects.filter(pk=detail.pk).update(finalize_sent_at=None)
         transition_apply(
@@ -366,7 +384,7 @@ def _not_verified(order: Transaction, detail: VospayOrder, actor: Actor) -> Tran
         )
     else:
         sent = detail.finalize_sent_at
-        if sent is not None and sent < timezone.now() - FIRST_SYNC_DELAY:
+        if sent is not None and not _finalize_may_be_in_flight(detail):
             # A checkout marked a finalize and never heard back (it died before or while
             # sending). Longer ago than any read timeout and still Invalid: nothing moved.
             VospayOrder.objects.filter(pk=detail.pk, finalize_sent_at=sent).update(finalize_sent_at=None)
@@ -461,10 +479,10 @@ def vospay_order_finalize(
       (Valid: recorded as finalized) or later (the sync), never a second finalize.
     """
     _require_order(order)
-    now = timezone.now()
     with transaction.atomic():
         locked = Transaction.objects.select_for_update().select_related("merchant").get(pk=order.pk)
         detail = VospayOrder.objects.select_for_update().get(transaction=locked)
+        now = timezone.now()  # after the locks: the mark says when the finalize went out
         refusal = vospay_checkout_refusal(locked, detail, now=now)
         if refusal is not None:
             raise refusal
@@ -495,7 +513,10 @@ def _finalize_unknown(order: Transaction, transaction_id: str, plan: Installment
         transaction=order, to_status=Status.UNKNOWN, source=actor.source, actor=actor.label,
         note=f"Vospay's answer to the finalize was lost ({error.message}). It is never sent again: "
              "verify-transaction decides.",
-        fields={"next_sync_at": timezone.now() + FIRST_SYNC_DELAY, "last_error": error.message[:2000]},
+        # The id the finalize went out with: what verify must ask about (another tab may
+        # have authorized a new one since).
+        fields={"next_sync_at": timezone.now() + finalize_settled_after(), "last_error": error.message[:2000],
+                "external_id": transaction_id},
     )
     try:
         found = client_for(order.connection).verify_transaction(
@@ -506,6 +527,6 @@ def _finalize_unknown(order: Transaction, transaction_id: str, plan: Installment
     if found.valid:
         return vospay_order_finalized(order=order, transaction_id=transaction_id, plan=plan, actor=actor)
     # "Invalid" right after a lost answer may be a finalize still on its way: the sync asks
-    # again later (FIRST_SYNC_DELAY is longer than any read timeout) and only then says pending.
+    # again after finalize_settled_after() and only then says pending.
     order.refresh_from_db()
     return order

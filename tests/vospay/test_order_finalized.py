@@ -147,3 +147,37 @@ def test_a_purchase_finalized_after_a_cancel_is_recorded_and_flagged(sandbox, vo
     assert order.status == Status.CANCELLED and order.vospay_order.verified_at is not None
     assert order.needs_attention_since is not None
     assert "although the order is cancelled in Paydesk" in order.attention_reason
+
+
+def test_invalid_moments_after_a_lost_finalize_keeps_the_order_unknown(sandbox, vospay):
+    """A merchant's Verify or a "sync now" right after the checkout lost finalize's answer:
+    "Invalid" may be that finalize still on its way, so the order stays unknown and keeps
+    its mark (no second checkout can start). Past every timeout, Invalid frees it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import VospayOrder
+    from payments.services.vospay import finalize_settled_after
+
+    lost = make_order(vospay)
+    _, authorized = customer_authorizes(sandbox, lost)
+    Transaction.objects.filter(pk=lost.pk).update(status=Status.UNKNOWN, external_id=authorized.transaction_id)
+    VospayOrder.objects.filter(transaction=lost).update(finalize_sent_at=timezone.now())
+    outcome = syncer_for(lost)(Transaction.objects.get(pk=lost.pk))
+    assert outcome.status == Status.UNKNOWN
+    assert VospayOrder.objects.get(transaction=lost).finalize_sent_at is not None
+
+    long_ago = timezone.now() - finalize_settled_after() - timedelta(seconds=1)
+    VospayOrder.objects.filter(transaction=lost).update(finalize_sent_at=long_ago)
+    outcome = syncer_for(lost)(Transaction.objects.get(pk=lost.pk))
+    assert outcome.status == Status.PENDING
+    assert VospayOrder.objects.get(transaction=lost).finalize_sent_at is None
+    assert "nothing moved" in lost.events.last().note
+
+
+def test_the_settled_window_outlasts_the_provider_timeouts(settings):
+    from payments.services.vospay import finalize_settled_after
+
+    settings.PROVIDER_READ_TIMEOUT = 60
+    assert finalize_settled_after().total_seconds() > 60 + settings.PROVIDER_CONNECT_TIMEOUT
