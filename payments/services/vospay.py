@@ -452,14 +452,6 @@ def vospay_checkout_refusal(order: Transaction, detail: VospayOrder, *, now=None
     return None
 
 
-def vospay_checkout_check(order: Transaction) -> None:
-    """Raise CheckoutRefused when ``order`` cannot be paid now."""
-    order.refresh_from_db()
-    refusal = vospay_checkout_refusal(order, VospayOrder.objects.get(transaction=order))
-    if refusal is not None:
-        raise refusal
-
-
 def vospay_order_finalize(
     *, order: Transaction, transaction_id: str, plan: InstallmentPlan, gross: Money, confirmation: str,
     actor: Actor,
