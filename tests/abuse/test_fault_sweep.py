@@ -575,7 +575,12 @@ def _cases():
 
 def _text(response) -> str:
     content = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
-    return content.decode(errors="replace")
+    text = content.decode(errors="replace")
+    if _is_api(response):
+        return text
+    # What a person reads: markup (class="status-unknown", test ids, scripts) is no message.
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", text))
 
 
 def _is_api(response) -> bool:
