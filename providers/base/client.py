@@ -80,7 +80,9 @@ def build_session(pool_size: int = 10, *, peer_check: PeerCheck | None = None) -
     session = requests.Session()
     # Paydesk never routes provider calls through proxies from the environment, nor takes
     # credentials from ~/.netrc: a connection's URL is all a call uses. Reading them
-    # (trust_env) cost about 10% of a sync worker's CPU, on every call.
+    # (trust_env) cost about 10% of a sync worker's CPU, on every call. Also ignored with
+    # it: REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (certificates are checked against certifi's
+    # bundle) and HTTPS_PROXY (an egress proxy would need configuring here).
     session.trust_env = False
     adapter_class = HTTPAdapter if peer_check is None else _PeerCheckingAdapter
     options = {} if peer_check is None else {"peer_check": peer_check}
