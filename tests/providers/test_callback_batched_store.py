@@ -96,6 +96,37 @@ def test_one_body_twice_in_one_batch_is_one_row_counted_twice():
     assert sorted(WebhookEvent.objects.values_list("times_received", flat=True)) == [1, 2]
 
 
+def test_a_batch_of_four_shares_its_defaults_and_stays_within_what_psycopg_caches(monkeypatch):
+    """psycopg parses a statement of more than 50 parameters afresh at every execution
+    (it caches smaller ones): a batch of four, the most four request threads can hand
+    over at once, must stay under that. The values the rows share (defaults, now) are one
+    parameter each, and each row still gets all of its own columns and every default."""
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    bodies = [b'{"n": %d}' % n for n in range(4)]
+    group = [_Pending({**_values(connection, body), "remote_addr": f"10.0.0.{n}", "headers": {"X-N": str(n)},
+                       "times_received": n + 1}) for n, body in enumerate(bodies)]
+    sent, cursor_class = [], callbacks._prepared_cursor_class()
+    execute = cursor_class.execute
+
+    def spy(self, query, params=None, **kwargs):
+        sent.append((query, params))
+        return execute(self, query, params, **kwargs)
+
+    monkeypatch.setattr(cursor_class, "execute", spy)
+    _BatchedStore.write(group)
+    [(sql, params)] = sent  # one statement for the four rows
+    assert sql.count("), (") == 3 and len(params) <= 50
+    rows = {e.body: e for e in WebhookEvent.objects.all()}
+    assert len(rows) == 4
+    for n, body in enumerate(bodies):
+        event = rows[body.decode()]
+        assert (event.remote_addr, event.headers, event.times_received) == (f"10.0.0.{n}", {"X-N": str(n)}, 1)
+        assert (event.processing, event.attempts, event.error, event.trusted, event.processed_at) == (
+            "pending", 0, "", False, None)
+        assert event.received_at == event.last_received_at
+    assert [p.result[1] for p in group] == [1, 1, 1, 1]
+
+
 def test_a_row_that_fails_fails_alone_and_the_others_are_stored():
     good = ConnectionFactory(merchant=MerchantFactory())
     gone = ConnectionFactory(merchant=MerchantFactory())
