@@ -103,8 +103,8 @@ def test_a_batch_of_four_shares_its_defaults_and_stays_within_what_psycopg_cache
     parameter each, and each row still gets all of its own columns and every default."""
     connection = ConnectionFactory(merchant=MerchantFactory())
     bodies = [b'{"n": %d}' % n for n in range(4)]
-    group = [_Pending({**_values(connection, body), "remote_addr": f"10.0.0.{n}", "headers": {"X-N": str(n)},
-                       "times_received": n + 1}) for n, body in enumerate(bodies)]
+    group = [_Pending({**_values(connection, body), "remote_addr": f"10.0.0.{n}", "headers": {"X-N": str(n)}})
+             for n, body in enumerate(bodies)]
     sent, cursor_class = [], callbacks._prepared_cursor_class()
     execute = cursor_class.execute
 
