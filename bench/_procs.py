@@ -64,13 +64,21 @@ def wait_answers(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} never answered")
 
 
-def start_sandbox(*, env: dict | None = None, stderr=subprocess.DEVNULL) -> tuple[subprocess.Popen, str]:
-    """The five provider sandboxes (``manage.py runsandbox``) on a free port, in a process
-    group of their own, once they answer."""
+def start_sandbox(*, env: dict | None = None, stderr=subprocess.DEVNULL, keepalive: bool = False
+                  ) -> tuple[subprocess.Popen, str]:
+    """The five provider sandboxes on a free port, in a process group of their own, once
+    they answer: ``manage.py runsandbox``, or with ``keepalive`` under gunicorn
+    (``bench/sandbox_wsgi.py``), which keeps connections open as a real upstream does
+    (werkzeug's server closes each one after its answer)."""
     port = free_port()
+    if keepalive:
+        command = ["-m", "gunicorn", "bench.sandbox_wsgi:application", "--bind", f"127.0.0.1:{port}",
+                   "--workers", "1", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"]
+    else:
+        command = ["manage.py", "runsandbox", "--port", str(port)]
     proc = subprocess.Popen(  # noqa: S603 - this interpreter, the project's command
-        [sys.executable, "manage.py", "runsandbox", "--port", str(port)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        [sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     wait_answers(f"{url}/_sandbox/faults")
     return proc, url

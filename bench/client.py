@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import _setup  # noqa: F401  (Django settings, for the client's logging and redaction)
-from _procs import ROOT, free_port, result, stop, wait_answers
+from _procs import result, start_sandbox, stop
 
 from providers.base.client import NO_RETRY, Timeouts, build_session
 from providers.enigmapay.client import EnigmaPayClient
@@ -47,26 +46,13 @@ def run(calls: int, base_url: str, *, pooled: bool) -> tuple[float, list[float]]
     return time.perf_counter() - start, latencies
 
 
-def start_keepalive_sandbox():
-    """The sandboxes under gunicorn (``bench/sandbox_wsgi.py``): keep-alive, as a real
-    upstream, so that the pooled session has connections to reuse."""
-    port = free_port()
-    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "gunicorn", "bench.sandbox_wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--threads", "4", "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    wait_answers(f"{url}/_sandbox/faults")
-    return proc, url
-
-
 def main() -> None:
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import logging
 
     logging.getLogger("providers").setLevel(logging.WARNING)
-    proc, url = start_keepalive_sandbox()
+    proc, url = start_sandbox(keepalive=True)
     try:
         base_url = PROVIDERS["enigmapay"].sandbox_url(url)
         run(50, base_url, pooled=True)  # warm both sides

@@ -41,8 +41,10 @@ from pathlib import Path
 
 if __package__:  # imported as bench.run_all, by the tests
     from bench import _summary
+    from bench._procs import RESULT_PREFIX
 else:
     import _summary
+    from _procs import RESULT_PREFIX
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -55,7 +57,6 @@ FULL_SIZES = [10, 10_000, 1_000_000]
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/paydesk_bench_all"
 DEFAULT_CALLBACKS_DATABASE = "postgres://postgres@127.0.0.1:5432/paydesk_bench_all_cb"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/13"
-RESULT_PREFIX = "RESULT "
 
 # Creates the database when it is missing; prints the server's version. Run by the venv's
 # interpreter (psycopg), the URL as its argument.
