@@ -315,9 +315,7 @@ def _insert_rows(db, rows: list[dict]) -> list[tuple[int, int, str]]:
     smaller ones), and that parse cost more client CPU than the rest of a batch's
     insert."""
     now = timezone.now()
-    named = tuple(sorted(rows[0]))
-    if any(tuple(sorted(values)) != named for values in rows):
-        named = tuple(sorted({name for values in rows for name in values}))
+    named = tuple(sorted(set().union(*rows)))  # the columns any row names
     sql, per_row, shared = _insert_sql(db.alias, db.vendor == "postgresql", named, len(rows))
     if shared is None:  # positional: every column of every row
         params = [_column_value(field, default, values, now, db) for values in rows for field, default in per_row]
