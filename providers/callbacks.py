@@ -425,10 +425,25 @@ def _insert_sql(alias: str, by_name: bool, named: tuple[str, ...], rows: int) ->
 
 
 class _Pending:
-    __slots__ = ("done", "error", "result", "values")
+    """One request's row, and its answer once the writer has one. The request waits on a
+    bare lock the writer releases: a ``threading.Event`` (a Condition, a lock per wait,
+    its Python-level bookkeeping) cost each delivery more than the hand-over itself."""
+
+    __slots__ = ("_answered", "done", "error", "result", "values")
 
     def __init__(self, values: dict) -> None:
-        self.values, self.done, self.result, self.error = values, threading.Event(), None, None
+        self.values, self.result, self.error, self.done = values, None, None, False
+        self._answered = threading.Lock()
+        self._answered.acquire()
+
+    def answer(self, result=None, error: BaseException | None = None) -> None:
+        """The writer's, once per row (a second call is ignored)."""
+        if not self.done:
+            self.result, self.error, self.done = result, error, True
+            self._answered.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self._answered.acquire(timeout=timeout)
 
 
 class _BatchedStore:
@@ -464,7 +479,7 @@ class _BatchedStore:
                 self._thread.start()
         pending = _Pending(values)
         self._queue.put(pending)
-        if not pending.done.wait(self.WAIT_SECONDS):
+        if not pending.wait(self.WAIT_SECONDS):
             raise TimeoutError("the callback store did not answer in time")
         if pending.error is not None:
             # One error may be every waiter's: each raises its own copy, not one shared
@@ -503,9 +518,7 @@ class _BatchedStore:
                 self.write(group)
             except Exception as e:  # handed to the waiting requests, whatever it is
                 for pending in group:
-                    if not pending.done.is_set():
-                        pending.error = e
-                        pending.done.set()
+                    pending.answer(error=e)  # (those answered already keep their answer)
 
     @staticmethod
     def write(group: list[_Pending]) -> None:
@@ -527,13 +540,11 @@ class _BatchedStore:
                     _BatchedStore.write(same)
                 except (IntegrityError, DataError) as e:
                     for pending in same:
-                        pending.error = e
-                        pending.done.set()
+                        pending.answer(error=e)
             return
         for same, (pk, total, processing) in zip(by_key.values(), results, strict=True):
             for n, pending in enumerate(same):
-                pending.result = (pk, total - len(same) + 1 + n, processing)
-                pending.done.set()
+                pending.answer((pk, total - len(same) + 1 + n, processing))
 
 
 def _reconnect_if_broken(db) -> None:

@@ -134,7 +134,7 @@ def test_a_row_that_fails_fails_alone_and_the_others_are_stored():
     gone.delete()  # the callback URL's cache may still hold it for a few seconds
     group = [_Pending(_values(good, b'{"a": 1}')), _Pending(stale), _Pending(_values(good, b'{"b": 2}'))]
     _BatchedStore.write(group)
-    assert all(p.done.is_set() for p in group)
+    assert all(p.done for p in group)
     assert isinstance(group[1].error, IntegrityError) and group[1].result is None
     assert group[0].error is None and group[2].error is None
     assert WebhookEvent.objects.filter(connection=good).count() == 2
