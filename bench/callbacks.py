@@ -33,7 +33,7 @@ DUPLICATE_SHARE = 0.10
 REAL_PAYOUTS = 50
 BODIES_PER_PAYOUT = 20
 PROCESSES, THREADS = 4, 8
-GUNICORN = ["--workers", "2", "--threads", "4"]  # as bin/run
+GUNICORN = os.environ.get("BENCH_GUNICORN", "--workers 2 --threads 16").split()  # as bin/run
 ROUNDS = 10
 WARM_PREFIX = '{"warm": '
 
