@@ -89,8 +89,10 @@ class WebhookEvent(models.Model):
     the database in clear" cannot both hold for one column:
     - ``body_encrypted``: the exact bytes received (whatever they are: a NUL byte,
       invalid UTF-8, a form), encrypted with the project's Fernet keys like the
-      connection credentials; ``raw_body()`` gives them back. This is the evidence,
-      and what a task parses.
+      connection credentials, whenever ``body`` differs from them (``body_redacted``);
+      when it does not, ``body`` is those bytes and no second copy is kept.
+      ``raw_body()`` gives them back either way. This is the evidence, and what a task
+      parses.
     - ``body``: text for people (admin, API, search), decoded as UTF-8 with anything
       undecodable (and NUL, which PostgreSQL text refuses) shown as U+FFFD, then masked:
       PANs (first six / last four), the connection's secrets, and by key in JSON and
@@ -157,7 +159,7 @@ class WebhookEvent(models.Model):
     def raw_body(self) -> bytes | None:
         """The exact bytes received; None for events stored before they were kept."""
         if not self.body_encrypted:
-            return None
+            return None if self.body_redacted else self.body.encode("utf-8")
         try:
             return crypto.fernet().decrypt(bytes(self.body_encrypted))
         except InvalidToken as e:

@@ -95,6 +95,35 @@ def test_card_numbers_and_connection_secrets_are_masked_in_the_stored_body(live_
     assert b"4111111111111111" not in bytes(stored)  # encrypted at rest
 
 
+def test_a_body_nothing_masks_is_kept_once_in_clear_and_given_back_exactly(live_server):
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    raw = b'{"transaction_id": 7, "status": "Completed", "amount": 100.00}'
+    requests.post(callback_url(live_server, connection), data=raw, timeout=5)
+    event = WebhookEvent.objects.get()
+    assert (event.body, event.body_redacted) == (raw.decode(), False)
+    assert bytes(event.body_encrypted) == b""  # no encrypted second copy of the same bytes
+    assert event.raw_body() == raw
+
+
+def test_events_stored_before_the_bytes_were_kept_are_marked_and_have_no_raw_body():
+    # Migration 0006: such an event's body may be masked text, so it is not the bytes.
+    from importlib import import_module
+
+    from django.apps import apps
+
+    connection = ConnectionFactory(merchant=MerchantFactory())
+    old = WebhookEvent.objects.create(connection=connection, provider=connection.provider,
+                                      body='{"cvv": "[redacted]"}', body_sha256="a" * 64)
+    kept = WebhookEvent.objects.create(connection=connection, provider=connection.provider, body="{}",
+                                       body_sha256="b" * 64, body_encrypted=b"token", body_redacted=False)
+    import_module("providers.migrations.0006_webhook_event_body_kept_once").mark_events_without_their_bytes(
+        apps, None)
+    old.refresh_from_db()
+    kept.refresh_from_db()
+    assert (old.body_redacted, old.raw_body()) == (True, None)
+    assert kept.body_redacted is False  # its bytes are kept: left as it was
+
+
 def test_an_oversized_callback_is_refused(live_server):
     connection = ConnectionFactory(merchant=MerchantFactory())
     answer = requests.post(callback_url(live_server, connection), data=b"x" * (64 * 1024 + 1), timeout=5)
