@@ -62,6 +62,42 @@ def test_local_settings_follow_database_and_broker_urls():
     assert result.stdout.split() == ["django.db.backends.postgresql", "amqp://guest:guest@127.0.0.1:5672//"]
 
 
+# Two transactions that each read, then write, at the same moment: as a balance sync on
+# each of two connections did in the demo's Celery worker ("database is locked").
+_READ_THEN_WRITE = """
+import threading, time
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("CREATE TABLE t (n integer)")
+    c.execute("PRAGMA journal_mode")
+    mode = c.fetchone()[0]
+errors, ready = [], threading.Barrier(2)
+def one(n):
+    try:
+        ready.wait()
+        with transaction.atomic():
+            with connection.cursor() as c:
+                c.execute("SELECT count(*) FROM t")
+                time.sleep(0.3)
+                c.execute("INSERT INTO t VALUES (%s)", [n])
+    except Exception as e:
+        errors.append(repr(e))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+[t.start() for t in threads]; [t.join() for t in threads]
+with connection.cursor() as c:
+    c.execute("SELECT count(*) FROM t")
+    print(mode, c.fetchone()[0], errors)
+"""
+
+
+def test_local_sqlite_lets_concurrent_transactions_wait_for_each_other(tmp_path):
+    result = _run(_READ_THEN_WRITE, "config.settings.local", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split(maxsplit=2) == ["wal", "2", "[]"]  # both stored, neither refused
+
+
 def test_test_settings_load():
     result = _run("print(settings.PASSWORD_HASHERS[0], settings.PROVIDER_READ_TIMEOUT)", "config.settings.test")
     assert result.returncode == 0, result.stderr

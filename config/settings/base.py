@@ -101,6 +101,18 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 # Every request runs in one transaction: a view that fails half way leaves nothing behind.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+_db = DATABASES["default"]
+if _db.get("ENGINE", "").endswith("sqlite3") and _db.get("NAME") not in (None, "", ":memory:"):
+    # The embedded default: the web server, the Celery worker and beat write one file.
+    # A deferred transaction that reads, then writes while another holds the write lock
+    # fails at once ("database is locked": SQLite's busy timeout cannot help a lock
+    # upgrade); IMMEDIATE takes the write lock at BEGIN and waits up to `timeout` for
+    # it, and WAL lets readers go on beside the one writer.
+    _db.setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 # The callback URL's insert is prepared once per database connection (PostgreSQL). Set
 # false behind a transaction-mode pooler that cannot keep prepared statements
 # (PgBouncer before 1.21); Django's own queries are never prepared.
