@@ -7,9 +7,10 @@ with ``{"success": true}``). The same body again is a replay: it is counted on t
 stored event, not stored twice. Applying a callback (after confirming the status with
 the provider) is a task's job, never the request's.
 
-Whatever arrives is stored: the exact bytes encrypted, and a masked text for people
-(see ``WebhookEvent``). Nothing in a body (a NUL byte, invalid UTF-8, a form, no content
-type at all) can make the store fail, because nothing is parsed before it is stored.
+Whatever arrives is stored: a masked text for people and, where masking changed
+anything, the exact bytes encrypted (see ``WebhookEvent``). Nothing in a body (a NUL
+byte, invalid UTF-8, a form, no content type at all) can make the store fail, because
+nothing is parsed before it is stored.
 
 The store is one statement, ``INSERT ... ON CONFLICT (connection, body_sha256) DO
 UPDATE`` counting the replay, run in autocommit (the view opts out of

@@ -2,7 +2,7 @@
 
 ``FIELD_ENCRYPTION_KEYS`` lists Fernet keys; the first encrypts, every one decrypts. To
 rotate, put a new key first, run ``manage.py rotate_encryption_keys`` (re-encrypts
-every row under the first key), then drop the old key.
+every encrypted value under the first key), then drop the old key.
 https://cryptography.io/en/latest/fernet/#cryptography.fernet.MultiFernet
 """
 

@@ -4,6 +4,7 @@ client (``providers.services.client_for``); everywhere else they are masked."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from cryptography.fernet import InvalidToken
@@ -85,14 +86,14 @@ class WebhookEvent(models.Model):
     providers sign nothing Paydesk can check, so a task confirms each one with the
     provider's status call before it changes any record (see the sync issue).
 
-    The body is kept twice, because "exactly what arrived" and "no PAN, CVV or OTP in
-    the database in clear" cannot both hold for one column:
+    The body is kept twice whenever masking changed it, because "exactly what arrived"
+    and "no PAN, CVV or OTP in the database in clear" cannot both hold for one column:
     - ``body_encrypted``: the exact bytes received (whatever they are: a NUL byte,
       invalid UTF-8, a form), encrypted with the project's Fernet keys like the
       connection credentials, whenever ``body`` differs from them (``body_redacted``);
-      when it does not, ``body`` is those bytes and no second copy is kept.
-      ``raw_body()`` gives them back either way. This is the evidence, and what a task
-      parses.
+      when it does not, ``body`` is those bytes (its SHA-256 is ``body_sha256``) and no
+      second copy is kept. ``raw_body()`` gives them back either way. This is the
+      evidence, and what a task parses.
     - ``body``: text for people (admin, API, search), decoded as UTF-8 with anything
       undecodable (and NUL, which PostgreSQL text refuses) shown as U+FFFD, then masked:
       PANs (first six / last four), the connection's secrets, and by key in JSON and
@@ -157,9 +158,12 @@ class WebhookEvent(models.Model):
         return f"{self.get_provider_display()} callback #{self.pk} ({self.processing})"
 
     def raw_body(self) -> bytes | None:
-        """The exact bytes received; None for events stored before they were kept."""
+        """The exact bytes received: the encrypted copy, or else ``body`` if it is them
+        (its hash is that of the bytes received); None for an event stored before the
+        bytes were kept whose text was masked."""
         if not self.body_encrypted:
-            return None if self.body_redacted else self.body.encode("utf-8")
+            shown = self.body.encode("utf-8")
+            return shown if hashlib.sha256(shown).hexdigest() == self.body_sha256 else None
         try:
             return crypto.fernet().decrypt(bytes(self.body_encrypted))
         except InvalidToken as e:

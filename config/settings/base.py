@@ -107,12 +107,12 @@ if _db.get("ENGINE", "").endswith("sqlite3") and _db.get("NAME") not in (None, "
     # A deferred transaction that reads, then writes while another holds the write lock
     # fails at once ("database is locked": SQLite's busy timeout cannot help a lock
     # upgrade); IMMEDIATE takes the write lock at BEGIN and waits up to `timeout` for
-    # it, and WAL lets readers go on beside the one writer.
-    _db.setdefault("OPTIONS", {}).update({
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    })
+    # it, and WAL lets readers outside a transaction go on beside the one writer. (Every
+    # request is a transaction, so requests take turns: fine for one laptop.) Options
+    # given in DATABASE_URL win.
+    for _option, _value in {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                            "init_command": "PRAGMA journal_mode=WAL;"}.items():
+        _db.setdefault("OPTIONS", {}).setdefault(_option, _value)
 # The callback URL's insert is prepared once per database connection (PostgreSQL). Set
 # false behind a transaction-mode pooler that cannot keep prepared statements
 # (PgBouncer before 1.21); Django's own queries are never prepared.

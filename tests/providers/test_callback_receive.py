@@ -105,23 +105,13 @@ def test_a_body_nothing_masks_is_kept_once_in_clear_and_given_back_exactly(live_
     assert event.raw_body() == raw
 
 
-def test_events_stored_before_the_bytes_were_kept_are_marked_and_have_no_raw_body():
-    # Migration 0006: such an event's body may be masked text, so it is not the bytes.
-    from importlib import import_module
-
-    from django.apps import apps
-
-    connection = ConnectionFactory(merchant=MerchantFactory())
-    old = WebhookEvent.objects.create(connection=connection, provider=connection.provider,
-                                      body='{"cvv": "[redacted]"}', body_sha256="a" * 64)
-    kept = WebhookEvent.objects.create(connection=connection, provider=connection.provider, body="{}",
-                                       body_sha256="b" * 64, body_encrypted=b"token", body_redacted=False)
-    import_module("providers.migrations.0006_webhook_event_body_kept_once").mark_events_without_their_bytes(
-        apps, None)
-    old.refresh_from_db()
-    kept.refresh_from_db()
-    assert (old.body_redacted, old.raw_body()) == (True, None)
-    assert kept.body_redacted is False  # its bytes are kept: left as it was
+def test_an_event_whose_masked_text_is_all_that_was_kept_has_no_raw_body():
+    # Stored before the bytes were kept at all: its text is not the bytes, and its
+    # hash says so, whatever body_redacted says.
+    received = b'{"cvv": "737"}'
+    event = WebhookEvent(body='{"cvv": "[redacted]"}', body_encrypted=b"", body_redacted=False,
+                         body_sha256=hashlib.sha256(received).hexdigest())
+    assert event.raw_body() is None
 
 
 def test_an_oversized_callback_is_refused(live_server):
