@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import connections, router, transaction
+from django.db.migrations.operations import AddIndex
 from django.db.models import Model
 
 # PostgreSQL takes at most 65,535 parameters in one statement.
@@ -51,3 +53,20 @@ def bulk_update_by_pk(rows: Sequence[Model], fields: Sequence[str]) -> int:
             )
             updated += cursor.rowcount
     return updated
+
+
+class AddIndexWithoutLock(AddIndexConcurrently):
+    """``AddIndex`` that does not block writes while the index is built: ``CREATE INDEX
+    CONCURRENTLY`` on PostgreSQL (a busy table keeps taking payments meanwhile), a plain
+    ``CREATE INDEX`` elsewhere (SQLite, the embedded default). Its migration must be
+    ``atomic = False``."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
